@@ -1,0 +1,74 @@
+"""What a member sees of their own ledger and purchases, newest first, a page at a time."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Generic, TypeVar
+
+from loyalty.models import JournalTransaction, Purchase, TransactionKind, Unit
+
+MAX_PAGE = 100
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    id: int
+    kind: TransactionKind
+    reason: str
+    reason_code: str
+    points: int
+    credit: int
+    created_at: datetime
+    purchase_id: int | None
+    branch_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    items: list[T]
+    has_more: bool
+
+
+def _page_size(first: int) -> int:
+    return max(1, min(first, MAX_PAGE))
+
+
+async def transactions(
+    member_id: int, *, first: int = 20, before_id: int | None = None
+) -> Page[HistoryEntry]:
+    """Keyset pagination by id: stable while new transactions arrive."""
+    size = _page_size(first)
+    query = JournalTransaction.filter(member_id=member_id)
+    if before_id is not None:
+        query = query.filter(id__lt=before_id)
+    rows = await query.order_by("-id").limit(size + 1).prefetch_related("postings__account")
+    entries = []
+    for txn in rows[:size]:
+        own = [p for p in txn.postings if p.account.member_id is not None]  # type: ignore[attr-defined]
+        entries.append(
+            HistoryEntry(
+                id=txn.id,
+                kind=txn.kind,
+                reason=txn.reason,
+                reason_code=txn.reason_code,
+                points=sum(p.amount for p in own if p.account.unit is Unit.POINTS),
+                credit=sum(p.amount for p in own if p.account.unit is Unit.RIAL),
+                created_at=txn.created_at,
+                purchase_id=txn.purchase_id,  # type: ignore[attr-defined]
+                branch_id=txn.branch_id,  # type: ignore[attr-defined]
+            )
+        )
+    return Page(entries, len(rows) > size)
+
+
+async def purchases(
+    member_id: int, *, first: int = 20, before_id: int | None = None
+) -> Page[Purchase]:
+    size = _page_size(first)
+    query = Purchase.filter(member_id=member_id)
+    if before_id is not None:
+        query = query.filter(id__lt=before_id)
+    rows = await query.order_by("-id").limit(size + 1).prefetch_related("items", "branch")
+    return Page(rows[:size], len(rows) > size)

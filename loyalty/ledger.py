@@ -1,0 +1,203 @@
+"""Posting to the double-entry ledger.
+
+Every change to points or credit is a journal transaction whose legs sum to zero per unit.
+Member balances are cached on their accounts and changed only here, with a conditional
+UPDATE that refuses to go below zero; that holds under concurrency on PostgreSQL (row locks)
+and on SQLite (one writer), where SELECT ... FOR UPDATE would do nothing.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from enum import StrEnum
+
+from tortoise.expressions import F
+from tortoise.functions import Sum
+
+from loyalty.errors import InsufficientBalance
+from loyalty.models import Account, JournalTransaction, Posting, TransactionKind, Unit
+
+
+class Purse(StrEnum):
+    """A member's two accounts."""
+
+    POINTS = "points"
+    CREDIT = "credit"
+
+    @property
+    def unit(self) -> Unit:
+        return Unit.POINTS if self is Purse.POINTS else Unit.RIAL
+
+
+class SystemAccount(StrEnum):
+    """The club's side of every leg. Their balances are the negated sum of what members hold."""
+
+    POINTS_ISSUED = "points:issued"
+    POINTS_REDEEMED = "points:redeemed"
+    POINTS_ADJUSTMENT = "points:adjustment"
+    CREDIT_TOPPED_UP = "credit:topped_up"
+    CREDIT_SPENT = "credit:spent"
+    CREDIT_ADJUSTMENT = "credit:adjustment"
+    CREDIT_CASHBACK = "credit:cashback"
+
+    @property
+    def unit(self) -> Unit:
+        return Unit.POINTS if self.value.startswith("points:") else Unit.RIAL
+
+
+@dataclass(frozen=True, slots=True)
+class Leg:
+    account: Account
+    amount: int
+
+
+@dataclass(frozen=True, slots=True)
+class Balances:
+    points: int
+    credit: int
+
+
+_system_accounts: dict[SystemAccount, Account] = {}
+
+
+def forget_cached_accounts() -> None:
+    """Drop cached system accounts (tests that empty the database call this)."""
+    _system_accounts.clear()
+
+
+async def system_account(which: SystemAccount) -> Account:
+    account = _system_accounts.get(which)
+    if account is None:
+        account, _ = await Account.get_or_create(code=which.value, defaults={"unit": which.unit})
+        _system_accounts[which] = account
+    return account
+
+
+def member_account_code(member_id: int, purse: Purse) -> str:
+    return f"member:{member_id}:{purse.value}"
+
+
+async def open_member_accounts(member_id: int) -> None:
+    await Account.bulk_create(
+        [
+            Account(
+                code=member_account_code(member_id, purse), unit=purse.unit, member_id=member_id
+            )
+            for purse in Purse
+        ]
+    )
+
+
+async def member_account(member_id: int, purse: Purse) -> Account:
+    return await Account.get(code=member_account_code(member_id, purse))
+
+
+async def balances(member_id: int) -> Balances:
+    rows = await Account.filter(member_id=member_id).values_list("code", "balance")
+    by_code = dict(rows)
+    return Balances(
+        points=by_code.get(member_account_code(member_id, Purse.POINTS), 0),
+        credit=by_code.get(member_account_code(member_id, Purse.CREDIT), 0),
+    )
+
+
+async def posted_total(**filters: object) -> int:
+    """The sum of the postings that match `filters` (0 when none do)."""
+    rows = (
+        await Posting.filter(**filters)
+        .annotate(total=Sum("amount"))
+        .values_list("total", flat=True)
+    )
+    return int(rows[0] or 0) if rows else 0
+
+
+def _check_balanced(legs: list[Leg]) -> None:
+    totals: dict[Unit, int] = defaultdict(int)
+    for leg in legs:
+        if leg.amount == 0:
+            raise ValueError("a leg of zero is meaningless")
+        totals[leg.account.unit] += leg.amount
+    unbalanced = {unit: total for unit, total in totals.items() if total != 0}
+    if unbalanced:
+        raise ValueError(f"legs do not sum to zero: {unbalanced}")
+
+
+async def post(
+    *,
+    kind: TransactionKind,
+    member_id: int,
+    legs: list[Leg],
+    idempotency_key: str,
+    request_hash: str,
+    reason_code: str,
+    reason: str,
+    purchase_id: int | None = None,
+    reverses_id: int | None = None,
+    staff_id: int | None = None,
+    branch_id: int | None = None,
+) -> JournalTransaction:
+    """Record one balanced transaction. Call inside a database transaction."""
+    _check_balanced(legs)
+    transaction = await JournalTransaction.create(
+        kind=kind,
+        member_id=member_id,
+        idempotency_key=idempotency_key,
+        request_hash=request_hash,
+        reason_code=reason_code,
+        reason=reason[:500],
+        purchase_id=purchase_id,
+        reverses_id=reverses_id,
+        staff_id=staff_id,
+        branch_id=branch_id,
+    )
+    await Posting.bulk_create(
+        [
+            Posting(transaction_id=transaction.id, account_id=leg.account.id, amount=leg.amount)
+            for leg in legs
+        ]
+    )
+    for leg in legs:
+        if leg.account.member_id is None:  # type: ignore[attr-defined]
+            continue
+        updated = await Account.filter(id=leg.account.id, balance__gte=-leg.amount).update(
+            balance=F("balance") + leg.amount
+        )
+        if not updated:
+            available = await Account.get(id=leg.account.id).values_list("balance", flat=True)
+            raise InsufficientBalance(leg.account.unit.value, int(available), -leg.amount)  # type: ignore[arg-type]
+    return transaction
+
+
+async def transfer(
+    *,
+    kind: TransactionKind,
+    member_id: int,
+    purse: Purse,
+    amount: int,
+    counterpart: SystemAccount,
+    idempotency_key: str,
+    request_hash: str,
+    reason_code: str,
+    reason: str,
+    purchase_id: int | None = None,
+    reverses_id: int | None = None,
+    staff_id: int | None = None,
+    branch_id: int | None = None,
+) -> JournalTransaction:
+    """Move `amount` into (positive) or out of (negative) a member's purse."""
+    own = await member_account(member_id, purse)
+    other = await system_account(counterpart)
+    return await post(
+        kind=kind,
+        member_id=member_id,
+        legs=[Leg(own, amount), Leg(other, -amount)],
+        idempotency_key=idempotency_key,
+        request_hash=request_hash,
+        reason_code=reason_code,
+        reason=reason,
+        purchase_id=purchase_id,
+        reverses_id=reverses_id,
+        staff_id=staff_id,
+        branch_id=branch_id,
+    )

@@ -1,0 +1,123 @@
+"""Enrolling, finding and updating members."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from loyalty import ledger, validation
+from loyalty.actors import Actor, ActorKind
+from loyalty.errors import DomainError, ErrorCode, InvalidInput, NotFound
+from loyalty.models import Branch, Card, CardStatus, Gender, Language, Member
+from loyalty.phones import normalise_phone
+
+MAX_INTERESTS = 20
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    """What a member tells the club about themselves. None leaves a field as it is."""
+
+    first_name: str | None = None
+    last_name: str | None = None
+    birthday: date | None = None
+    gender: Gender | None = None
+    city: str | None = None
+    area: str | None = None
+    interests: list[str] | None = None
+    language: Language | None = None
+    marketing_consent: bool | None = None
+    profiling_consent: bool | None = None
+
+    def cleaned(self) -> dict[str, object]:
+        values: dict[str, object] = {}
+        for name in ("first_name", "last_name"):
+            if (v := getattr(self, name)) is not None:
+                values[name] = validation.text(v, field=name, max_length=100)
+        for name in ("city", "area"):
+            if (v := getattr(self, name)) is not None:
+                values[name] = validation.text(v, field=name, max_length=100)
+        if self.birthday is not None:
+            values["birthday"] = validation.birthday(self.birthday, datetime.now(UTC).date())
+        if self.interests is not None:
+            if len(self.interests) > MAX_INTERESTS:
+                raise InvalidInput(f"at most {MAX_INTERESTS} interests", field="interests")
+            values["interests"] = sorted(
+                {
+                    validation.text(i, field="interests", max_length=50, required=True)
+                    for i in self.interests
+                }
+            )
+        for name in ("gender", "language", "marketing_consent", "profiling_consent"):
+            if (v := getattr(self, name)) is not None:
+                values[name] = v
+        return values
+
+
+async def enrol(
+    actor: Actor, phone: str, profile: Profile = Profile(), branch_id: int | None = None
+) -> tuple[Member, bool]:
+    """Enrol a member, or return the one already enrolled with this phone (created=False)."""
+    if actor.kind is not ActorKind.MEMBER:
+        actor.require_staff()
+    e164 = normalise_phone(phone)
+    values = profile.cleaned()
+    branch_id = branch_id if branch_id is not None else actor.branch_id
+    if branch_id is not None and not await Branch.exists(id=branch_id):
+        raise NotFound("branch", branch_id)
+    existing = await Member.get_or_none(phone=e164)
+    if existing is not None:
+        return existing, False
+    try:
+        async with in_transaction():
+            member = await Member.create(phone=e164, enrolled_branch_id=branch_id, **values)
+            await ledger.open_member_accounts(member.id)
+    except IntegrityError:
+        # Another request enrolled the same phone a moment ago.
+        return await Member.get(phone=e164), False
+    return member, True
+
+
+async def get(member_id: int) -> Member:
+    member = await Member.get_or_none(id=member_id)
+    if member is None:
+        raise NotFound("member", member_id)
+    return member
+
+
+async def find(actor: Actor, *, phone: str | None = None, card_number: str | None = None) -> Member:
+    """Staff look a member up by phone or by card."""
+    actor.require_staff()
+    if (phone is None) == (card_number is None):
+        raise InvalidInput("give exactly one of phone or card number")
+    if phone is not None:
+        e164 = normalise_phone(phone)
+        member = await Member.get_or_none(phone=e164)
+        if member is None:
+            raise NotFound("member with phone", e164)
+        return member
+    card = await Card.get_or_none(card_number=(card_number or "").strip()).prefetch_related(
+        "member"
+    )
+    if card is None:
+        raise NotFound("card", card_number)
+    if card.status is CardStatus.BLOCKED:
+        raise DomainError("this card is blocked", code=ErrorCode.CARD_BLOCKED)
+    return card.member
+
+
+async def update_profile(actor: Actor, member_id: int, profile: Profile) -> Member:
+    if actor.kind is ActorKind.MEMBER:
+        if actor.id != member_id:
+            raise NotFound("member", member_id)
+    else:
+        actor.require_staff()
+    member = await get(member_id)
+    values = profile.cleaned()
+    if values:
+        member.update_from_dict(values)
+        await member.save(update_fields=list(values))
+    return member

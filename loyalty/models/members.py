@@ -1,0 +1,66 @@
+"""Members of the club and the cards they carry."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class Gender(StrEnum):
+    FEMALE = "female"
+    MALE = "male"
+    OTHER = "other"
+
+
+class Language(StrEnum):
+    FA = "fa"
+    EN = "en"
+
+
+class Member(Model):
+    id = fields.IntField(primary_key=True)
+    phone = fields.CharField(max_length=20, unique=True, description="E.164")
+    first_name = fields.CharField(max_length=100, default="")
+    last_name = fields.CharField(max_length=100, default="")
+    birthday = fields.DateField(null=True)
+    gender = fields.CharEnumField(Gender, max_length=8, null=True)
+    city = fields.CharField(max_length=100, default="")
+    area = fields.CharField(max_length=100, default="")
+    interests = fields.JSONField(default=list)
+    language = fields.CharEnumField(Language, max_length=2, default=Language.FA)
+    marketing_consent = fields.BooleanField(default=False)
+    profiling_consent = fields.BooleanField(default=False)
+    enrolled_branch: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
+        "loyalty.Branch", null=True, on_delete=fields.RESTRICT, related_name="enrolled_members"
+    )
+    enrolled_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "member"
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+
+class CardStatus(StrEnum):
+    ACTIVE = "active"
+    BLOCKED = "blocked"
+
+
+class Card(Model):
+    """A contactless card bound to a member. The balance lives on the server, never on the card."""
+
+    id = fields.IntField(primary_key=True)
+    card_number = fields.CharField(max_length=32, unique=True)
+    member: fields.ForeignKeyRelation[Member] = fields.ForeignKeyField(
+        "loyalty.Member", on_delete=fields.RESTRICT, related_name="cards"
+    )
+    status = fields.CharEnumField(CardStatus, max_length=8, default=CardStatus.ACTIVE)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "card"
+        indexes = (("member_id",),)

@@ -1,0 +1,42 @@
+"""Phone numbers: whatever form a person types, stored as E.164."""
+
+from __future__ import annotations
+
+import phonenumbers
+
+from loyalty.errors import ErrorCode, InvalidInput
+
+DEFAULT_REGION = "IR"
+# Persian (U+06F0..) and Arabic-Indic (U+0660..) digits to ASCII.
+_DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
+MAX_INPUT_LENGTH = 32
+
+
+def normalise_phone(raw: str, region: str = DEFAULT_REGION) -> str:
+    """Return the E.164 form of a mobile number, or raise InvalidInput (code INVALID_PHONE)."""
+    text = (raw or "").strip().translate(_DIGITS)
+    if not text or len(text) > MAX_INPUT_LENGTH:
+        raise InvalidInput(
+            "phone number is empty or too long", field="phone", code=ErrorCode.INVALID_PHONE
+        )
+    if text.startswith("00"):
+        text = "+" + text[2:]
+    try:
+        number = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        raise InvalidInput(
+            f"{raw!r} is not a phone number", field="phone", code=ErrorCode.INVALID_PHONE
+        ) from None
+    if not phonenumbers.is_valid_number(number) or phonenumbers.number_type(number) not in (
+        phonenumbers.PhoneNumberType.MOBILE,
+        phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+    ):
+        raise InvalidInput(
+            f"{raw!r} is not a valid mobile number", field="phone", code=ErrorCode.INVALID_PHONE
+        )
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def mask_phone(e164: str) -> str:
+    """+989121234567 → +98912***4567: enough to recognise, not enough to dial."""
+    return e164[:6] + "*" * max(len(e164) - 10, 0) + e164[-4:] if len(e164) > 10 else e164

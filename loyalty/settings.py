@@ -1,0 +1,81 @@
+"""Settings from environment variables (prefix ``LOYALTY_``) and an optional ``.env`` file."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEVELOPMENT_SECRET = "insecure-development-secret-change-me"
+MIN_SECRET_LENGTH = 32
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="LOYALTY_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    env: Literal["development", "test", "production"] = "development"
+    database_url: str = Field(default_factory=lambda: f"sqlite://{Path('var/loyalty.sqlite3')}")
+    redis_url: str | None = None
+    secret_key: str = DEVELOPMENT_SECRET
+    timezone: str = "Asia/Tehran"
+    currency_display: Literal["rial", "toman"] = "toman"
+
+    # The simple earning rule of the core: `earn_points` points for every `earn_per_rial` Rials.
+    earn_points: int = Field(default=1, ge=0)
+    earn_per_rial: int = Field(default=10_000, gt=0)
+
+    access_token_minutes: int = Field(default=15, gt=0)
+    refresh_token_days: int = Field(default=30, gt=0)
+    otp_minutes: int = Field(default=5, gt=0)
+    otp_max_attempts: int = Field(default=5, gt=0)
+    otp_per_phone_per_hour: int = Field(default=5, gt=0)
+    otp_per_ip_per_hour: int = Field(default=30, gt=0)
+
+    graphql_max_depth: int = Field(default=10, gt=0)
+    graphql_max_tokens: int = Field(default=2_000, gt=0)
+    graphql_max_aliases: int = Field(default=15, gt=0)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
+    @model_validator(mode="after")
+    def _production_needs_a_secret(self) -> Settings:
+        if self.env == "production" and (
+            self.secret_key == DEVELOPMENT_SECRET or len(self.secret_key) < MIN_SECRET_LENGTH
+        ):
+            raise ValueError(
+                "LOYALTY_SECRET_KEY must be set to a random value of at least "
+                f"{MIN_SECRET_LENGTH} characters in production"
+            )
+        return self
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def derived_key(self, purpose: str) -> bytes:
+        """A key for one purpose (tokens, OTP hashes, card MACs) derived from the secret key."""
+        return hmac.new(self.secret_key.encode(), purpose.encode(), hashlib.sha256).digest()
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,42 @@
+"""Checks shared by the services: amounts, text lengths, dates."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from loyalty.errors import ErrorCode, InvalidInput
+
+# Far above any real purchase or balance, far below what a BIGINT holds (so sums cannot overflow).
+MAX_RIAL = 10**13
+MAX_POINTS = 10**12
+
+
+def positive_amount(value: int, *, field: str, maximum: int = MAX_RIAL) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidInput(
+            f"{field} must be a whole number", field=field, code=ErrorCode.INVALID_AMOUNT
+        )
+    if value <= 0:
+        raise InvalidInput(
+            f"{field} must be greater than zero", field=field, code=ErrorCode.INVALID_AMOUNT
+        )
+    if value > maximum:
+        raise InvalidInput(
+            f"{field} may be at most {maximum:,}", field=field, code=ErrorCode.INVALID_AMOUNT
+        )
+    return value
+
+
+def text(value: str | None, *, field: str, max_length: int, required: bool = False) -> str:
+    value = (value or "").strip()
+    if required and not value:
+        raise InvalidInput(f"{field} is required", field=field)
+    if len(value) > max_length:
+        raise InvalidInput(f"{field} may be at most {max_length} characters", field=field)
+    return value
+
+
+def birthday(value: date | None, today: date) -> date | None:
+    if value is not None and not (date(1900, 1, 1) <= value <= today):
+        raise InvalidInput("birthday must be between 1900-01-01 and today", field="birthday")
+    return value
