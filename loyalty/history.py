@@ -35,6 +35,29 @@ def _page_size(first: int) -> int:
     return max(1, min(first, MAX_PAGE))
 
 
+def _entry(txn: JournalTransaction) -> HistoryEntry:
+    own = [p for p in txn.postings if p.account.member_id is not None]  # type: ignore[attr-defined]
+    return HistoryEntry(
+        id=txn.id,
+        kind=txn.kind,
+        reason=txn.reason,
+        reason_code=txn.reason_code,
+        points=sum(p.amount for p in own if p.account.unit is Unit.POINTS),
+        credit=sum(p.amount for p in own if p.account.unit is Unit.RIAL),
+        created_at=txn.created_at,
+        purchase_id=txn.purchase_id,  # type: ignore[attr-defined]
+        branch_id=txn.branch_id,  # type: ignore[attr-defined]
+    )
+
+
+async def entries(transaction_ids: list[int]) -> list[HistoryEntry]:
+    """The given transactions as history entries, oldest first."""
+    rows = await JournalTransaction.filter(id__in=transaction_ids).order_by("id").prefetch_related(
+        "postings__account"
+    )
+    return [_entry(txn) for txn in rows]
+
+
 async def transactions(
     member_id: int, *, first: int = 20, before_id: int | None = None
 ) -> Page[HistoryEntry]:
@@ -44,22 +67,7 @@ async def transactions(
     if before_id is not None:
         query = query.filter(id__lt=before_id)
     rows = await query.order_by("-id").limit(size + 1).prefetch_related("postings__account")
-    entries = []
-    for txn in rows[:size]:
-        own = [p for p in txn.postings if p.account.member_id is not None]  # type: ignore[attr-defined]
-        entries.append(
-            HistoryEntry(
-                id=txn.id,
-                kind=txn.kind,
-                reason=txn.reason,
-                reason_code=txn.reason_code,
-                points=sum(p.amount for p in own if p.account.unit is Unit.POINTS),
-                credit=sum(p.amount for p in own if p.account.unit is Unit.RIAL),
-                created_at=txn.created_at,
-                purchase_id=txn.purchase_id,  # type: ignore[attr-defined]
-                branch_id=txn.branch_id,  # type: ignore[attr-defined]
-            )
-        )
+    entries = [_entry(txn) for txn in rows[:size]]
     return Page(entries, len(rows) > size)
 
 

@@ -109,7 +109,8 @@ async def posted_total(**filters: object) -> int:
         .annotate(total=Sum("amount"))
         .values_list("total", flat=True)
     )
-    return int(rows[0] or 0) if rows else 0
+    # A filter across a relation makes tortoise GROUP BY the posting: one row per posting then.
+    return sum(int(row or 0) for row in rows)
 
 
 def _check_balanced(legs: list[Leg]) -> None:

@@ -39,6 +39,11 @@ class Settings(BaseSettings):
     otp_per_phone_per_hour: int = Field(default=5, gt=0)
     otp_per_ip_per_hour: int = Field(default=30, gt=0)
 
+    # Firebase phone sign-in: a service-account JSON file (or FIREBASE_AUTH_EMULATOR_HOST set).
+    firebase_credentials: str | None = None
+    firebase_project_id: str | None = None
+    max_request_bytes: int = Field(default=64 * 1024, gt=0)
+
     graphql_max_depth: int = Field(default=10, gt=0)
     graphql_max_tokens: int = Field(default=2_000, gt=0)
     graphql_max_aliases: int = Field(default=15, gt=0)

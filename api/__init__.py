@@ -1,0 +1,1 @@
+"""The Starlette application: /graphql, /healthz, auth, lifespan."""

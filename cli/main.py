@@ -1,0 +1,155 @@
+"""`loyalty`: run the club and administer it from the shell.
+
+Each subcommand imports what it needs when it runs, so `loyalty db upgrade` does not load the
+web stack and `loyalty serve` starts fast.
+"""
+
+import argparse
+import asyncio
+import getpass
+import json
+import logging
+import os
+import sys
+from collections.abc import Awaitable, Callable
+
+from loyalty.settings import get_settings
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    settings = get_settings()
+    if args.workers > 1 and settings.database_url.startswith("sqlite"):
+        print("SQLite allows one writer: use one worker, or PostgreSQL.", file=sys.stderr)
+        return 2
+    uvicorn.run(
+        "api.app:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level=args.log_level,
+        access_log=args.access_log,
+    )
+    return 0
+
+
+async def _with_orm(work: Callable[[], Awaitable[int]]) -> int:
+    from tortoise import Tortoise
+
+    from loyalty.db import tortoise_config
+
+    await Tortoise.init(config=tortoise_config(get_settings().database_url))
+    try:
+        return await work()
+    finally:
+        await Tortoise.close_connections()
+
+
+def _db_upgrade(args: argparse.Namespace) -> int:
+    from loyalty.db import upgrade
+
+    asyncio.run(upgrade(get_settings().database_url))
+    print("database is up to date")
+    return 0
+
+
+def _create_staff(args: argparse.Namespace) -> int:
+    from loyalty import staff
+    from loyalty.actors import SYSTEM
+    from loyalty.errors import DomainError
+    from loyalty.models import Branch, Role
+
+    password = os.environ.get("LOYALTY_STAFF_PASSWORD") or getpass.getpass("Password: ")
+
+    async def work() -> int:
+        branch_id = None
+        if args.branch:
+            branch = await Branch.get_or_none(code=args.branch)
+            if branch is None:
+                print(f"no branch with code {args.branch}", file=sys.stderr)
+                return 2
+            branch_id = branch.id
+        try:
+            user = await staff.create_staff(
+                SYSTEM,
+                username=args.username,
+                password=password,
+                role=Role(args.role),
+                display_name=args.name or "",
+                branch_id=branch_id,
+            )
+        except DomainError as exc:
+            print(f"{exc.code}: {exc.message}", file=sys.stderr)
+            return 2
+        print(f"created {user.role} {user.username} (id {user.id})")
+        return 0
+
+    return asyncio.run(_with_orm(work))
+
+
+def _reconcile(args: argparse.Namespace) -> int:
+    from loyalty.reconcile import reconcile
+
+    async def work() -> int:
+        report = await reconcile()
+        print(
+            json.dumps(
+                {
+                    "ok": report.ok,
+                    "accounts_checked": report.accounts_checked,
+                    "transactions_checked": report.transactions_checked,
+                    "mismatches": [vars(m) for m in report.mismatches],
+                    "unbalanced": [vars(u) for u in report.unbalanced],
+                },
+                indent=2,
+            )
+        )
+        return 0 if report.ok else 1
+
+    return asyncio.run(_with_orm(work))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from loyalty.models import Role
+
+    parser = argparse.ArgumentParser(prog="loyalty", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the API server")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--log-level", default="info")
+    serve.add_argument("--access-log", action=argparse.BooleanOptionalAction, default=True)
+    serve.set_defaults(run=_serve)
+
+    db = commands.add_parser("db", help="database schema")
+    db_commands = db.add_subparsers(dest="db_command", required=True)
+    db_commands.add_parser("upgrade", help="apply pending migrations").set_defaults(run=_db_upgrade)
+
+    staff = commands.add_parser(
+        "create-staff",
+        help="create a staff user (password from LOYALTY_STAFF_PASSWORD or a prompt)",
+    )
+    staff.add_argument("username")
+    staff.add_argument("--role", choices=[r.value for r in Role], default=Role.MANAGER.value)
+    staff.add_argument("--name", help="display name")
+    staff.add_argument("--branch", help="branch code the user is bound to")
+    staff.set_defaults(run=_create_staff)
+
+    commands.add_parser(
+        "reconcile", help="prove cached balances equal the ledger; exit 1 if not"
+    ).set_defaults(run=_reconcile)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    args = build_parser().parse_args(argv)
+    return args.run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

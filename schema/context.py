@@ -1,0 +1,55 @@
+"""What every resolver gets: who is asking, from where, and per-request loaders."""
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from strawberry.dataloader import DataLoader
+
+from loyalty import ledger
+from loyalty.actors import Actor, ActorKind
+from loyalty.auth.ports import SmsSender
+from loyalty.errors import AuthenticationFailed
+from loyalty.models import Branch
+
+# Verifies a Firebase ID token and returns the phone number it vouches for.
+PhoneVerifier = Callable[[str], Awaitable[str]]
+
+
+async def _load_branches(ids: list[int]) -> list[Branch | None]:
+    found = {b.id: b for b in await Branch.filter(id__in=ids)}
+    return [found.get(i) for i in ids]
+
+
+async def _load_balances(member_ids: list[int]) -> list[ledger.Balances]:
+    return [await ledger.balances(member_id) for member_id in member_ids]
+
+
+@dataclass
+class Loaders:
+    branch: DataLoader[int, Branch | None] = field(
+        default_factory=lambda: DataLoader(load_fn=_load_branches)
+    )
+    balances: DataLoader[int, ledger.Balances] = field(
+        default_factory=lambda: DataLoader(load_fn=_load_balances)
+    )
+
+
+@dataclass
+class Context:
+    actor: Actor | None
+    client_ip: str
+    sms_sender: SmsSender
+    verify_firebase_token: PhoneVerifier | None = None
+    auth_problem: str | None = None
+    loaders: Loaders = field(default_factory=Loaders)
+
+    def require_actor(self) -> Actor:
+        if self.actor is None:
+            raise AuthenticationFailed(self.auth_problem or "sign in first")
+        return self.actor
+
+    def require_member(self) -> int:
+        actor = self.require_actor()
+        if actor.kind is not ActorKind.MEMBER or actor.id is None:
+            raise AuthenticationFailed("sign in as a member")
+        return actor.id

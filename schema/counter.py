@@ -1,0 +1,257 @@
+"""Staff operations at the counter and in the back office: purchases, credit, corrections."""
+
+from datetime import datetime
+
+import strawberry
+from strawberry.types import Info
+
+from loyalty import history, purchases, wallet
+from loyalty.purchases import LineItem
+from schema.context import Context
+from schema.errors import (
+    ConflictError,
+    InsufficientBalanceError,
+    NotFoundError,
+    result_union,
+    returns_errors,
+)
+from schema.scalars import BigInt
+from schema.types import Balances, LedgerEntry, Purchase, Purse, parse_id
+
+KEY_DESCRIPTION = (
+    "A key unique to this request (a UUID). Retrying with the same key and input returns "
+    "the first result; the same key with other input is an IDEMPOTENCY_CONFLICT."
+)
+
+
+@strawberry.input(description="One line of a receipt.")
+class LineItemInput:
+    sku: str = strawberry.field(description="The product's code.")
+    amount: BigInt = strawberry.field(description="Rials for the whole line.")
+    quantity: int = strawberry.field(default=1, description="How many.")
+    category: str = strawberry.field(default="", description="The product's category.")
+    name: str = strawberry.field(default="", description="The product's name.")
+
+
+@strawberry.input(description="A purchase to record.")
+class RecordPurchaseInput:
+    branch_id: strawberry.ID = strawberry.field(description="Where it happened.")
+    amount: BigInt = strawberry.field(description="Total in Rials.")
+    receipt_number: str = strawberry.field(description="The branch's receipt number.")
+    idempotency_key: str = strawberry.field(description=KEY_DESCRIPTION)
+    member_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The member who bought; none for a non-member."
+    )
+    items: list[LineItemInput] = strawberry.field(default_factory=list, description="Lines.")
+    occurred_at: datetime | None = strawberry.field(
+        default=None, description="When it happened, if not now (offline stations)."
+    )
+
+
+@strawberry.type(description="A purchase was recorded.")
+class PurchaseRecorded:
+    purchase: Purchase = strawberry.field(description="The purchase.")
+    earned: list[LedgerEntry] = strawberry.field(description="What it earned, one per rule.")
+    points_earned: BigInt = strawberry.field(description="Total points earned.")
+    balances: Balances | None = strawberry.field(description="The member's balances after.")
+    replayed: bool = strawberry.field(description="True when this repeats an earlier request.")
+
+
+@strawberry.input(description="Credit paid in at the counter.")
+class TopUpCreditInput:
+    member_id: strawberry.ID = strawberry.field(description="The member.")
+    amount: BigInt = strawberry.field(description="Rials.")
+    idempotency_key: str = strawberry.field(description=KEY_DESCRIPTION)
+    branch_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Where; defaults to the staff user's branch."
+    )
+
+
+@strawberry.input(description="Pay with credit or points at the counter.")
+class SpendInput:
+    member_id: strawberry.ID = strawberry.field(description="The member.")
+    purse: Purse = strawberry.field(description="Pay with points or credit.")
+    amount: BigInt = strawberry.field(description="Points, or Rials of credit.")
+    idempotency_key: str = strawberry.field(description=KEY_DESCRIPTION)
+    branch_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Where; defaults to the staff user's branch."
+    )
+
+
+@strawberry.input(description="A manager's correction of a balance.")
+class AdjustBalanceInput:
+    member_id: strawberry.ID = strawberry.field(description="The member.")
+    purse: Purse = strawberry.field(description="Points or credit.")
+    delta: BigInt = strawberry.field(description="Change: positive adds, negative takes away.")
+    reason: str = strawberry.field(description="Why; shown in the member's history.")
+    idempotency_key: str = strawberry.field(description=KEY_DESCRIPTION)
+
+
+@strawberry.input(description="Undo a whole ledger transaction.")
+class ReverseTransactionInput:
+    transaction_id: strawberry.ID = strawberry.field(description="The ledger entry to undo.")
+    reason: str = strawberry.field(description="Why.")
+    idempotency_key: str = strawberry.field(description=KEY_DESCRIPTION)
+
+
+@strawberry.input(description="Refund all or part of a purchase.")
+class RefundPurchaseInput:
+    purchase_id: strawberry.ID = strawberry.field(description="The purchase.")
+    idempotency_key: str = strawberry.field(description=KEY_DESCRIPTION)
+    amount: BigInt | None = strawberry.field(
+        default=None, description="Rials to refund; all that is left when omitted."
+    )
+    reason: str = strawberry.field(default="", description="Why.")
+
+
+@strawberry.type(description="A ledger transaction was posted.")
+class TransactionPosted:
+    entry: LedgerEntry = strawberry.field(description="The new ledger entry.")
+    balances: Balances = strawberry.field(description="The member's balances after.")
+    replayed: bool = strawberry.field(description="True when this repeats an earlier request.")
+
+
+@strawberry.type(description="A purchase was refunded.")
+class PurchaseRefunded:
+    purchase: Purchase = strawberry.field(description="The purchase, with its refunded amount.")
+    reversed: list[LedgerEntry] = strawberry.field(description="What was taken back.")
+    balances: Balances | None = strawberry.field(description="The member's balances after.")
+    replayed: bool = strawberry.field(description="True when this repeats an earlier request.")
+
+
+RecordPurchaseResult = result_union(
+    "RecordPurchaseResult",
+    "Result of recordPurchase.",
+    PurchaseRecorded,
+    NotFoundError,
+    ConflictError,
+)
+LedgerResult = result_union(
+    "LedgerResult",
+    "Result of a change to a balance.",
+    TransactionPosted,
+    NotFoundError,
+    ConflictError,
+    InsufficientBalanceError,
+)
+RefundPurchaseResult = result_union(
+    "RefundPurchaseResult",
+    "Result of refundPurchase.",
+    PurchaseRefunded,
+    NotFoundError,
+    ConflictError,
+)
+
+
+async def _entries(transactions: list) -> list[LedgerEntry]:
+    return [LedgerEntry.from_domain(e) for e in await history.entries([t.id for t in transactions])]
+
+
+async def _posted(result: wallet.LedgerResult) -> TransactionPosted:
+    return TransactionPosted(
+        entry=(await _entries([result.transaction]))[0],
+        balances=Balances.from_domain(result.balances),
+        replayed=result.replayed,
+    )
+
+
+def _optional_id(value: strawberry.ID | None, field: str) -> int | None:
+    return parse_id(value, field) if value is not None else None
+
+
+@strawberry.type
+class CounterMutations:
+    @strawberry.mutation(description="Record a purchase; a member earns in the same step.")
+    @returns_errors
+    async def record_purchase(
+        self, info: Info[Context, None], input: RecordPurchaseInput
+    ) -> RecordPurchaseResult:
+        actor = info.context.require_actor()
+        result = await purchases.record(
+            actor,
+            branch_id=parse_id(input.branch_id, "branchId"),
+            member_id=_optional_id(input.member_id, "memberId"),
+            amount=input.amount,
+            receipt_number=input.receipt_number,
+            idempotency_key=input.idempotency_key,
+            items=[
+                LineItem(sku=i.sku, amount=i.amount, quantity=i.quantity, category=i.category,
+                         name=i.name)
+                for i in input.items
+            ],
+            occurred_at=input.occurred_at,
+        )  # fmt: skip
+        items = await result.purchase.items.all()
+        earned = await _entries(result.earned)
+        return PurchaseRecorded(
+            purchase=Purchase.from_model(result.purchase, items),
+            earned=earned,
+            points_earned=sum(e.points for e in earned),
+            balances=Balances.from_domain(result.balances) if result.balances else None,
+            replayed=result.replayed,
+        )
+
+    @strawberry.mutation(description="Add credit the member paid for at the counter.")
+    @returns_errors
+    async def top_up_credit(
+        self, info: Info[Context, None], input: TopUpCreditInput
+    ) -> LedgerResult:
+        result = await wallet.top_up(
+            info.context.require_actor(), member_id=parse_id(input.member_id, "memberId"),
+            amount=input.amount, idempotency_key=input.idempotency_key,
+            branch_id=_optional_id(input.branch_id, "branchId"),
+        )  # fmt: skip
+        return await _posted(result)
+
+    @strawberry.mutation(description="Pay with credit or points at the counter.")
+    @returns_errors
+    async def spend_at_counter(self, info: Info[Context, None], input: SpendInput) -> LedgerResult:
+        result = await wallet.spend(
+            info.context.require_actor(), member_id=parse_id(input.member_id, "memberId"),
+            purse=input.purse, amount=input.amount, idempotency_key=input.idempotency_key,
+            branch_id=_optional_id(input.branch_id, "branchId"),
+        )  # fmt: skip
+        return await _posted(result)
+
+    @strawberry.mutation(description="Manager: correct a balance, with a reason.")
+    @returns_errors
+    async def adjust_balance(
+        self, info: Info[Context, None], input: AdjustBalanceInput
+    ) -> LedgerResult:
+        result = await wallet.adjust(
+            info.context.require_actor(), member_id=parse_id(input.member_id, "memberId"),
+            purse=input.purse, delta=input.delta, reason=input.reason,
+            idempotency_key=input.idempotency_key,
+        )  # fmt: skip
+        return await _posted(result)
+
+    @strawberry.mutation(description="Manager: undo a whole ledger transaction.")
+    @returns_errors
+    async def reverse_transaction(
+        self, info: Info[Context, None], input: ReverseTransactionInput
+    ) -> LedgerResult:
+        result = await wallet.reverse(
+            info.context.require_actor(),
+            transaction_id=parse_id(input.transaction_id, "transactionId"),
+            reason=input.reason, idempotency_key=input.idempotency_key,
+        )  # fmt: skip
+        return await _posted(result)
+
+    @strawberry.mutation(
+        description="Refund a purchase: what it earned comes back out in proportion."
+    )
+    @returns_errors
+    async def refund_purchase(
+        self, info: Info[Context, None], input: RefundPurchaseInput
+    ) -> RefundPurchaseResult:
+        result = await purchases.refund(
+            info.context.require_actor(), purchase_id=parse_id(input.purchase_id, "purchaseId"),
+            amount=input.amount, reason=input.reason, idempotency_key=input.idempotency_key,
+        )  # fmt: skip
+        items = await result.purchase.items.all()
+        return PurchaseRefunded(
+            purchase=Purchase.from_model(result.purchase, items),
+            reversed=await _entries(result.reversed),
+            balances=Balances.from_domain(result.balances) if result.balances else None,
+            replayed=result.replayed,
+        )

@@ -1,0 +1,115 @@
+"""Members: the member's own view, and staff look-ups and enrolment."""
+
+from datetime import date
+from typing import Annotated
+
+import strawberry
+from strawberry.types import Info
+
+from loyalty import members
+from loyalty.members import Profile
+from loyalty.models import Branch as BranchModel
+from loyalty.models import StaffUser as StaffModel
+from schema.context import Context
+from schema.errors import ConflictError, NotFoundError, result_union, returns_errors
+from schema.types import Branch, Gender, Language, Member, StaffUser, parse_id
+
+FindMemberResult = result_union(
+    "FindMemberResult",
+    "Result of a staff look-up of a member.",
+    Member,
+    NotFoundError,
+    ConflictError,
+)
+
+
+@strawberry.type(description="A member was enrolled, or was already a member.")
+class MemberEnrolled:
+    member: Member = strawberry.field(description="The member.")
+    created: bool = strawberry.field(description="False when the phone was already enrolled.")
+
+
+EnrolMemberResult = result_union(
+    "EnrolMemberResult", "Result of enrolMember.", MemberEnrolled, NotFoundError
+)
+
+
+@strawberry.input(description="A new member's details. Only the phone is required.")
+class EnrolMemberInput:
+    phone: str = strawberry.field(description="Mobile number in any usual form.")
+    first_name: str | None = strawberry.field(default=None, description="First name.")
+    last_name: str | None = strawberry.field(default=None, description="Last name.")
+    birthday: date | None = strawberry.field(default=None, description="Birthday (Gregorian).")
+    gender: Gender | None = strawberry.field(default=None, description="Gender.")
+    city: str | None = strawberry.field(default=None, description="City.")
+    area: str | None = strawberry.field(default=None, description="Area of the city.")
+    interests: list[str] | None = strawberry.field(default=None, description="Interests.")
+    language: Language | None = strawberry.field(default=None, description="Language.")
+    marketing_consent: bool | None = strawberry.field(
+        default=None, description="Consent to offers and marketing messages."
+    )
+    profiling_consent: bool | None = strawberry.field(
+        default=None, description="Consent to behaviour analysis."
+    )
+    branch_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Branch of enrolment; defaults to the staff user's own."
+    )
+
+
+@strawberry.type
+class MemberQueries:
+    @strawberry.field(description="The signed-in member.")
+    async def me(self, info: Info[Context, None]) -> Member:
+        return Member.from_model(await members.get(info.context.require_member()))
+
+    @strawberry.field(description="Staff: find a member by phone or card number (give one).")
+    @returns_errors
+    async def find_member(
+        self,
+        info: Info[Context, None],
+        phone: Annotated[str | None, strawberry.argument(description="Mobile number.")] = None,
+        card_number: Annotated[str | None, strawberry.argument(description="Card number.")] = None,
+    ) -> FindMemberResult:
+        actor = info.context.require_actor()
+        found = await members.find(actor, phone=phone, card_number=card_number)
+        return Member.from_model(found)
+
+    @strawberry.field(description="Staff: a member by id.")
+    @returns_errors
+    async def member(
+        self,
+        info: Info[Context, None],
+        id: Annotated[strawberry.ID, strawberry.argument(description="The member's id.")],
+    ) -> FindMemberResult:
+        info.context.require_actor().require_staff()
+        return Member.from_model(await members.get(parse_id(id, "id")))
+
+    @strawberry.field(description="Staff: the signed-in staff user.")
+    async def staff_me(self, info: Info[Context, None]) -> StaffUser:
+        actor = info.context.require_actor()
+        actor.require_staff()
+        return StaffUser.from_model(await StaffModel.get(id=actor.id))
+
+    @strawberry.field(description="Staff: the club's branches.")
+    async def branches(self, info: Info[Context, None]) -> list[Branch]:
+        info.context.require_actor().require_staff()
+        return [Branch.from_model(b) for b in await BranchModel.all().order_by("id")]
+
+
+@strawberry.type
+class MemberMutations:
+    @strawberry.mutation(description="Staff: enrol a member (idempotent per phone).")
+    @returns_errors
+    async def enrol_member(
+        self, info: Info[Context, None], input: EnrolMemberInput
+    ) -> EnrolMemberResult:
+        actor = info.context.require_actor()
+        profile = Profile(
+            first_name=input.first_name, last_name=input.last_name, birthday=input.birthday,
+            gender=input.gender, city=input.city, area=input.area, interests=input.interests,
+            language=input.language, marketing_consent=input.marketing_consent,
+            profiling_consent=input.profiling_consent,
+        )  # fmt: skip
+        branch_id = parse_id(input.branch_id, "branchId") if input.branch_id else None
+        member, created = await members.enrol(actor, input.phone, profile, branch_id)
+        return MemberEnrolled(member=Member.from_model(member), created=created)

@@ -1,0 +1,263 @@
+"""The club's objects as the API shows them."""
+
+import base64
+from datetime import date, datetime
+from typing import Annotated, Generic, TypeVar
+
+import strawberry
+from strawberry.types import Info
+
+from loyalty import history, ledger
+from loyalty import models as m
+from loyalty.errors import InvalidInput
+from loyalty.ledger import Purse as DomainPurse
+from schema.context import Context
+from schema.scalars import BigInt
+
+Purse = strawberry.enum(DomainPurse, description="A member's two balances.")
+TransactionKind = strawberry.enum(m.TransactionKind, description="What a ledger entry did.")
+Gender = strawberry.enum(m.Gender, description="Gender, as the member chose to tell.")
+Language = strawberry.enum(m.Language, description="The member's language.")
+StaffRole = strawberry.enum(m.Role, description="What a staff user may do.")
+
+T = TypeVar("T")
+
+
+def encode_cursor(kind: str, key: int) -> str:
+    return base64.urlsafe_b64encode(f"{kind}:{key}".encode()).decode()
+
+
+def decode_cursor(kind: str, cursor: str | None) -> int | None:
+    if cursor is None:
+        return None
+    try:
+        prefix, _, key = base64.urlsafe_b64decode(cursor.encode()).decode().partition(":")
+        if prefix == kind:
+            return int(key)
+    except (ValueError, UnicodeDecodeError):
+        pass
+    raise InvalidInput("the cursor is not one this list gave out", field="after")
+
+
+PageSize = Annotated[int, strawberry.argument(description="Page size, 1 to 100.")]
+AfterCursor = Annotated[str | None, strawberry.argument(description="Cursor to go on from.")]
+
+
+PageSize = Annotated[int, strawberry.argument(description="Page size, 1 to 100.")]
+AfterCursor = Annotated[str | None, strawberry.argument(description="Cursor to go on from.")]
+
+
+def parse_id(value: strawberry.ID, field: str) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        number = 0
+    if number <= 0:
+        raise InvalidInput(f"{field} is not a valid id", field=field)
+    return number
+
+
+@strawberry.type(description="Where a list page ends and whether more follow.")
+class PageInfo:
+    has_next_page: bool = strawberry.field(description="More items follow this page.")
+    end_cursor: str | None = strawberry.field(description="Pass as `after` for the next page.")
+
+
+@strawberry.type(description="One item of a list, with the cursor that points at it.")
+class Edge(Generic[T]):
+    cursor: str = strawberry.field(description="Opaque position of this item.")
+    node: T = strawberry.field(description="The item.")
+
+
+@strawberry.type(description="A page of a list, newest first.")
+class Connection(Generic[T]):
+    edges: list[Edge[T]] = strawberry.field(description="The items of this page.")
+    page_info: PageInfo = strawberry.field(description="How to get the next page.")
+
+
+def connection(kind: str, page: history.Page, to_node, key=lambda item: item.id) -> Connection:
+    edges = [Edge(cursor=encode_cursor(kind, key(item)), node=to_node(item)) for item in page.items]
+    return Connection(
+        edges=edges,
+        page_info=PageInfo(
+            has_next_page=page.has_more, end_cursor=edges[-1].cursor if edges else None
+        ),
+    )
+
+
+@strawberry.type(description="A shop of the club.")
+class Branch:
+    id: strawberry.ID = strawberry.field(description="The branch's id.")
+    code: str = strawberry.field(description="Short code, unique in the club.")
+    name: str = strawberry.field(description="Name shown to people.")
+    city: str = strawberry.field(description="City the branch is in.")
+
+    @classmethod
+    def from_model(cls, b: m.Branch) -> "Branch":
+        return cls(id=strawberry.ID(str(b.id)), code=b.code, name=b.name, city=b.city)
+
+
+async def load_branch(info: Info[Context, None], branch_id: int | None) -> Branch | None:
+    if branch_id is None:
+        return None
+    found = await info.context.loaders.branch.load(branch_id)
+    return Branch.from_model(found) if found else None
+
+
+@strawberry.type(description="What a member holds.")
+class Balances:
+    points: BigInt = strawberry.field(description="Points to spend on rewards.")
+    credit: BigInt = strawberry.field(description="Stored value in Rials («اعتبار»).")
+
+    @classmethod
+    def from_domain(cls, b: ledger.Balances) -> "Balances":
+        return cls(points=b.points, credit=b.credit)
+
+
+@strawberry.type(description="The member's tier. Tiers arrive with the rules engine.")
+class Tier:
+    code: str = strawberry.field(description="Stable code of the tier.")
+    name: str = strawberry.field(description="Name shown to the member.")
+
+
+BASE_TIER = Tier(code="member", name="Member")
+
+
+@strawberry.type(description="One change to a member's points or credit, with its reason.")
+class LedgerEntry:
+    id: strawberry.ID = strawberry.field(description="The journal transaction's id.")
+    kind: TransactionKind = strawberry.field(description="What kind of change it was.")
+    reason: str = strawberry.field(description="Why, in words a member understands.")
+    reason_code: str = strawberry.field(description="Why, for programs (e.g. the rule).")
+    points: BigInt = strawberry.field(description="Change in points (negative: taken out).")
+    credit: BigInt = strawberry.field(description="Change in credit, Rials.")
+    created_at: datetime = strawberry.field(description="When it was recorded (UTC).")
+    purchase_id: strawberry.ID | None = strawberry.field(description="The purchase it came from.")
+    branch_id: strawberry.Private[int | None]
+
+    @strawberry.field(description="Where it happened, when at a branch.")
+    async def branch(self, info: Info[Context, None]) -> Branch | None:
+        return await load_branch(info, self.branch_id)
+
+    @classmethod
+    def from_domain(cls, e: history.HistoryEntry) -> "LedgerEntry":
+        return cls(
+            id=strawberry.ID(str(e.id)), kind=e.kind, reason=e.reason, reason_code=e.reason_code,
+            points=e.points, credit=e.credit, created_at=e.created_at,
+            purchase_id=strawberry.ID(str(e.purchase_id)) if e.purchase_id else None,
+            branch_id=e.branch_id,
+        )  # fmt: skip
+
+
+@strawberry.type(description="One line of a receipt.")
+class PurchaseItem:
+    sku: str = strawberry.field(description="The product's code.")
+    name: str = strawberry.field(description="The product's name.")
+    category: str = strawberry.field(description="The product's category.")
+    quantity: int = strawberry.field(description="How many.")
+    amount: BigInt = strawberry.field(description="Rials for the whole line.")
+
+
+@strawberry.type(description="A purchase recorded at a branch.")
+class Purchase:
+    id: strawberry.ID = strawberry.field(description="The purchase's id.")
+    receipt_number: str = strawberry.field(description="The branch's receipt number.")
+    amount: BigInt = strawberry.field(description="Total in Rials.")
+    refunded_amount: BigInt = strawberry.field(description="Rials refunded so far.")
+    occurred_at: datetime = strawberry.field(description="When the purchase happened (UTC).")
+    items: list[PurchaseItem] = strawberry.field(description="The receipt's lines.")
+    branch_id: strawberry.Private[int]
+
+    @strawberry.field(description="Where the purchase happened.")
+    async def branch(self, info: Info[Context, None]) -> Branch:
+        found = await load_branch(info, self.branch_id)
+        assert found is not None
+        return found
+
+    @classmethod
+    def from_model(cls, p: m.Purchase, items: list[m.PurchaseItem] | None = None) -> "Purchase":
+        lines = items if items is not None else list(p.items)
+        return cls(
+            id=strawberry.ID(str(p.id)), receipt_number=p.receipt_number, amount=p.amount,
+            refunded_amount=p.refunded_amount, occurred_at=p.occurred_at,
+            items=[PurchaseItem(sku=i.sku, name=i.name, category=i.category,
+                                quantity=i.quantity, amount=i.amount) for i in lines],
+            branch_id=p.branch_id,  # type: ignore[attr-defined]
+        )  # fmt: skip
+
+
+@strawberry.type(description="A member of the club.")
+class Member:
+    id: strawberry.ID = strawberry.field(description="The member's id.")
+    phone: str = strawberry.field(description="Mobile number, E.164 (e.g. +989121234567).")
+    first_name: str = strawberry.field(description="First name.")
+    last_name: str = strawberry.field(description="Last name.")
+    birthday: date | None = strawberry.field(description="Birthday (Gregorian).")
+    gender: Gender | None = strawberry.field(description="Gender, if told.")
+    city: str = strawberry.field(description="City.")
+    area: str = strawberry.field(description="Area of the city.")
+    interests: list[str] = strawberry.field(description="What the member likes.")
+    language: Language = strawberry.field(description="Language for messages and the app.")
+    marketing_consent: bool = strawberry.field(description="May the club send offers?")
+    profiling_consent: bool = strawberry.field(description="May the club analyse behaviour?")
+    enrolled_at: datetime = strawberry.field(description="When the member joined.")
+
+    @strawberry.field(description="Points and credit, as of now.")
+    async def balances(self, info: Info[Context, None]) -> Balances:
+        return Balances.from_domain(await info.context.loaders.balances.load(int(self.id)))
+
+    @strawberry.field(description="The member's tier.")
+    def tier(self) -> Tier:
+        return BASE_TIER
+
+    @strawberry.field(description="Changes to points and credit, newest first.")
+    async def history(
+        self,
+        first: PageSize = 20,
+        after: AfterCursor = None,
+    ) -> Connection[LedgerEntry]:
+        page = await history.transactions(
+            int(self.id), first=first, before_id=decode_cursor("ledger", after)
+        )
+        return connection("ledger", page, LedgerEntry.from_domain)
+
+    @strawberry.field(description="The member's purchases, newest first.")
+    async def purchases(
+        self,
+        first: PageSize = 20,
+        after: AfterCursor = None,
+    ) -> Connection[Purchase]:
+        page = await history.purchases(
+            int(self.id), first=first, before_id=decode_cursor("purchase", after)
+        )
+        return connection("purchase", page, Purchase.from_model)
+
+    @classmethod
+    def from_model(cls, x: m.Member) -> "Member":
+        return cls(
+            id=strawberry.ID(str(x.id)), phone=x.phone, first_name=x.first_name,
+            last_name=x.last_name, birthday=x.birthday, gender=x.gender, city=x.city,
+            area=x.area, interests=list(x.interests or []), language=x.language,
+            marketing_consent=x.marketing_consent, profiling_consent=x.profiling_consent,
+            enrolled_at=x.enrolled_at,
+        )  # fmt: skip
+
+
+@strawberry.type(description="A staff user of the club.")
+class StaffUser:
+    id: strawberry.ID = strawberry.field(description="The staff user's id.")
+    username: str = strawberry.field(description="Sign-in name.")
+    display_name: str = strawberry.field(description="Name shown to people.")
+    role: StaffRole = strawberry.field(description="What the user may do.")
+    branch_id: strawberry.Private[int | None]
+
+    @strawberry.field(description="The branch the user is bound to, if any.")
+    async def branch(self, info: Info[Context, None]) -> Branch | None:
+        return await load_branch(info, self.branch_id)
+
+    @classmethod
+    def from_model(cls, u: m.StaffUser) -> "StaffUser":
+        return cls(
+            id=strawberry.ID(str(u.id)), username=u.username, display_name=u.display_name,
+            role=u.role, branch_id=u.branch_id,  # type: ignore[attr-defined]
+        )  # fmt: skip
