@@ -111,6 +111,59 @@ def _reconcile(args: argparse.Namespace) -> int:
     return asyncio.run(_with_orm(work))
 
 
+def _demo(args: argparse.Namespace) -> int:
+    from tortoise.exceptions import OperationalError
+
+    from loyalty import demo
+    from loyalty.errors import DomainError
+
+    if get_settings().production:
+        print("refusing to load demo data into a production club", file=sys.stderr)
+        return 2
+    if args.members < 1:
+        print("--members must be at least 1", file=sys.stderr)
+        return 2
+    password = os.environ.get("LOYALTY_DEMO_PASSWORD") or demo.DEFAULT_PASSWORD
+
+    def progress(message: str) -> None:
+        print(message, file=sys.stderr, flush=True)
+
+    async def work() -> int:
+        try:
+            report = await demo.load(args.members, args.seed, password=password, progress=progress)
+        except OperationalError as exc:
+            print(f"{exc} (has `loyalty db upgrade` been run?)", file=sys.stderr)
+            return 2
+        except (DomainError, demo.DemoError) as exc:
+            print(f"cannot load the demo: {exc}", file=sys.stderr)
+            return 2
+        if report.already_loaded:
+            print("the demo club is already loaded; nothing to do")
+            return 0
+        print(
+            f"demo club loaded in {report.seconds:.1f} s: {report.branches} branches, "
+            f"{report.members} members, {report.purchases:,} purchases "
+            f"({report.member_purchases:,} by members, {report.line_items:,} line items), "
+            f"{report.top_ups} credit top-ups, {report.credit_spends} credit spends, "
+            f"{report.point_redemptions} rewards redeemed with points, {report.refunds} refunds"
+        )
+        print("staff sign-in (username / role / branch):")
+        for login in report.staff:
+            note = "" if login.created else "  (existed already; password unchanged)"
+            print(f"  {login.username:<16} {login.role.value:<9} {login.branch_code or '-'}{note}")
+        print(f"password for the demo staff: {password}")
+        return 0
+
+    return asyncio.run(_with_orm(work))
+
+
+def _schema(args: argparse.Namespace) -> int:
+    from schema.export import sdl
+
+    sys.stdout.write(sdl())
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from loyalty.models import Role
 
@@ -139,9 +192,21 @@ def build_parser() -> argparse.ArgumentParser:
     staff.add_argument("--branch", help="branch code the user is bound to")
     staff.set_defaults(run=_create_staff)
 
+    demo = commands.add_parser(
+        "demo",
+        help="load a demo club: 2 cafés, staff, members and a year of purchases "
+        "(staff password from LOYALTY_DEMO_PASSWORD, default demo-password-123)",
+    )
+    demo.add_argument("--members", type=int, default=200, help="how many members (default 200)")
+    demo.add_argument("--seed", type=int, default=1, help="same seed, same club (default 1)")
+    demo.set_defaults(run=_demo)
+
     commands.add_parser(
         "reconcile", help="prove cached balances equal the ledger; exit 1 if not"
     ).set_defaults(run=_reconcile)
+    commands.add_parser(
+        "schema", help="print the GraphQL schema (SDL) as mobile_contract/schema.graphql holds it"
+    ).set_defaults(run=_schema)
     return parser
 
 

@@ -60,7 +60,10 @@ class InsufficientBalance(DomainError):
     code = ErrorCode.INSUFFICIENT_BALANCE
 
     def __init__(self, unit: str, available: int, requested: int) -> None:
-        super().__init__(f"not enough {unit}: {available} available, {requested} requested")
+        what, suffix = ("points", "") if unit == "points" else ("credit", " Rials")
+        super().__init__(
+            f"not enough {what}: {available:,}{suffix} available, {requested:,} requested"
+        )
         self.unit = unit
         self.available = available
         self.requested = requested

@@ -52,8 +52,10 @@ def _entry(txn: JournalTransaction) -> HistoryEntry:
 
 async def entries(transaction_ids: list[int]) -> list[HistoryEntry]:
     """The given transactions as history entries, oldest first."""
-    rows = await JournalTransaction.filter(id__in=transaction_ids).order_by("id").prefetch_related(
-        "postings__account"
+    rows = (
+        await JournalTransaction.filter(id__in=transaction_ids)
+        .order_by("id")
+        .prefetch_related("postings__account")
     )
     return [_entry(txn) for txn in rows]
 

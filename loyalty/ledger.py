@@ -69,8 +69,13 @@ def forget_cached_accounts() -> None:
 async def system_account(which: SystemAccount) -> Account:
     account = _system_accounts.get(which)
     if account is None:
-        account, _ = await Account.get_or_create(code=which.value, defaults={"unit": which.unit})
-        _system_accounts[which] = account
+        account, created = await Account.get_or_create(
+            code=which.value, defaults={"unit": which.unit}
+        )
+        # A row created now belongs to the caller's database transaction, which may roll back;
+        # cache it only once it is found already there.
+        if not created:
+            _system_accounts[which] = account
     return account
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import phonenumbers
 
 from loyalty.errors import ErrorCode, InvalidInput
@@ -10,6 +12,8 @@ DEFAULT_REGION = "IR"
 # Persian (U+06F0..) and Arabic-Indic (U+0660..) digits to ASCII.
 _DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
 MAX_INPUT_LENGTH = 32
+# Digits and the separators people type; letters are refused (phonenumbers would read "abc" as 222).
+_PHONE_CHARACTERS = re.compile(r"\+?[0-9 ()\-.]+")
 
 
 def normalise_phone(raw: str, region: str = DEFAULT_REGION) -> str:
@@ -18,6 +22,10 @@ def normalise_phone(raw: str, region: str = DEFAULT_REGION) -> str:
     if not text or len(text) > MAX_INPUT_LENGTH:
         raise InvalidInput(
             "phone number is empty or too long", field="phone", code=ErrorCode.INVALID_PHONE
+        )
+    if not _PHONE_CHARACTERS.fullmatch(text):
+        raise InvalidInput(
+            f"{raw!r} is not a phone number", field="phone", code=ErrorCode.INVALID_PHONE
         )
     if text.startswith("00"):
         text = "+" + text[2:]

@@ -32,6 +32,10 @@ class Settings(BaseSettings):
     earn_points: int = Field(default=1, ge=0)
     earn_per_rial: int = Field(default=10_000, gt=0)
 
+    # argon2id cost; the defaults are argon2-cffi's (RFC 9106 low-memory profile).
+    password_time_cost: int = Field(default=3, ge=1)
+    password_memory_kib: int = Field(default=65_536, ge=1024)
+
     access_token_minutes: int = Field(default=15, gt=0)
     refresh_token_days: int = Field(default=30, gt=0)
     otp_minutes: int = Field(default=5, gt=0)

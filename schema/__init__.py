@@ -18,6 +18,7 @@ from loyalty.settings import Settings
 from schema.auth import AuthMutations
 from schema.counter import CounterMutations
 from schema.members import MemberMutations, MemberQueries
+from schema.scalars import SCALARS
 
 
 @strawberry.type(description="Everything that can be read.")
@@ -31,7 +32,8 @@ class Mutation(AuthMutations, MemberMutations, CounterMutations):
 
 
 class DomainAwareMaskErrors(MaskErrors):
-    """Show GraphQL's own errors and domain refusals (with their code); mask everything else."""
+    """Show domain refusals (with their code) and request errors (parsing, validation, variable
+    coercion: they have no path); mask what went wrong while resolving anything else."""
 
     def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
         processed = []
@@ -40,7 +42,7 @@ class DomainAwareMaskErrors(MaskErrors):
             if isinstance(original, DomainError):
                 error.extensions = {**(error.extensions or {}), "code": original.code.value}
                 processed.append(error)
-            elif original is None:
+            elif original is None or error.path is None:
                 processed.append(error)
             else:
                 processed.append(self.anonymise_error(error))
@@ -48,19 +50,20 @@ class DomainAwareMaskErrors(MaskErrors):
 
 
 def build_schema(settings: Settings) -> strawberry.Schema:
+    # Factories: each request gets fresh extension instances (the caches live at module level).
     extensions = [
-        QueryDepthLimiter(max_depth=settings.graphql_max_depth),
-        MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
-        MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases),
-        ParserCache(maxsize=1024),
-        ValidationCache(maxsize=1024),
-        DomainAwareMaskErrors(),
+        lambda: QueryDepthLimiter(max_depth=settings.graphql_max_depth),
+        lambda: MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
+        lambda: MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases),
+        lambda: ParserCache(maxsize=1024),
+        lambda: ValidationCache(maxsize=1024),
+        DomainAwareMaskErrors,
     ]
     if settings.production:
-        extensions.append(DisableIntrospection())
+        extensions.append(DisableIntrospection)
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,
         extensions=extensions,
-        config=StrawberryConfig(disable_field_suggestions=settings.production),
+        config=StrawberryConfig(disable_field_suggestions=settings.production, scalar_map=SCALARS),
     )

@@ -11,7 +11,13 @@ from loyalty.auth.tokens import TokenPair
 from loyalty.errors import AuthenticationFailed
 from loyalty.settings import get_settings
 from schema.context import Context
-from schema.errors import AuthenticationError, InvalidInputError, RateLimitedError, returns_errors
+from schema.errors import (
+    INPUT,
+    AuthenticationError,
+    InvalidInputError,
+    RateLimitedError,
+    returns_errors,
+)
 from schema.types import Member, StaffUser
 
 
@@ -106,20 +112,26 @@ class AuthMutations:
     @strawberry.mutation(description="Send a one-time sign-in code to a phone by SMS.")
     @returns_errors
     async def request_sign_in_code(
-        self, info: Info[Context, None], input: RequestSignInCodeInput
+        self,
+        info: Info[Context, None],
+        input: Annotated[RequestSignInCodeInput, strawberry.argument(description=INPUT)],
     ) -> RequestSignInCodeResult:
         phone = await otp.request_code(input.phone, info.context.client_ip, info.context.sms_sender)
         return SignInCodeSent(phone=phone, expires_in_seconds=get_settings().otp_minutes * 60)
 
     @strawberry.mutation(description="Sign in (enrolling on first sign-in) with an SMS code.")
     @returns_errors
-    async def sign_in_with_code(self, input: SignInWithCodeInput) -> MemberSignInResult:
+    async def sign_in_with_code(
+        self, input: Annotated[SignInWithCodeInput, strawberry.argument(description=INPUT)]
+    ) -> MemberSignInResult:
         return _member_session(await sessions.sign_in_with_code(input.phone, input.code))
 
     @strawberry.mutation(description="Sign in with a Firebase phone-auth ID token.")
     @returns_errors
     async def sign_in_with_firebase(
-        self, info: Info[Context, None], input: SignInWithFirebaseInput
+        self,
+        info: Info[Context, None],
+        input: Annotated[SignInWithFirebaseInput, strawberry.argument(description=INPUT)],
     ) -> MemberSignInResult:
         verify = info.context.verify_firebase_token
         if verify is None:
@@ -128,11 +140,15 @@ class AuthMutations:
 
     @strawberry.mutation(description="Staff sign-in with username and password.")
     @returns_errors
-    async def sign_in_staff(self, input: SignInStaffInput) -> StaffSignInResult:
+    async def sign_in_staff(
+        self, input: Annotated[SignInStaffInput, strawberry.argument(description=INPUT)]
+    ) -> StaffSignInResult:
         user, pair = await sessions.sign_in_staff(input.username, input.password)
         return StaffSession(tokens=SessionTokens.from_pair(pair), staff=StaffUser.from_model(user))
 
     @strawberry.mutation(description="Swap a refresh token for a fresh pair of tokens.")
     @returns_errors
-    async def refresh_session(self, input: RefreshSessionInput) -> RefreshSessionResult:
+    async def refresh_session(
+        self, input: Annotated[RefreshSessionInput, strawberry.argument(description=INPUT)]
+    ) -> RefreshSessionResult:
         return SessionTokens.from_pair(await sessions.refresh(input.refresh_token))

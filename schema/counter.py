@@ -1,6 +1,7 @@
 """Staff operations at the counter and in the back office: purchases, credit, corrections."""
 
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 from strawberry.types import Info
@@ -9,6 +10,7 @@ from loyalty import history, purchases, wallet
 from loyalty.purchases import LineItem
 from schema.context import Context
 from schema.errors import (
+    INPUT,
     ConflictError,
     InsufficientBalanceError,
     NotFoundError,
@@ -164,7 +166,9 @@ class CounterMutations:
     @strawberry.mutation(description="Record a purchase; a member earns in the same step.")
     @returns_errors
     async def record_purchase(
-        self, info: Info[Context, None], input: RecordPurchaseInput
+        self,
+        info: Info[Context, None],
+        input: Annotated[RecordPurchaseInput, strawberry.argument(description=INPUT)],
     ) -> RecordPurchaseResult:
         actor = info.context.require_actor()
         result = await purchases.record(
@@ -175,12 +179,17 @@ class CounterMutations:
             receipt_number=input.receipt_number,
             idempotency_key=input.idempotency_key,
             items=[
-                LineItem(sku=i.sku, amount=i.amount, quantity=i.quantity, category=i.category,
-                         name=i.name)
+                LineItem(
+                    sku=i.sku,
+                    amount=i.amount,
+                    quantity=i.quantity,
+                    category=i.category,
+                    name=i.name,
+                )
                 for i in input.items
             ],
             occurred_at=input.occurred_at,
-        )  # fmt: skip
+        )
         items = await result.purchase.items.all()
         earned = await _entries(result.earned)
         return PurchaseRecorded(
@@ -194,47 +203,66 @@ class CounterMutations:
     @strawberry.mutation(description="Add credit the member paid for at the counter.")
     @returns_errors
     async def top_up_credit(
-        self, info: Info[Context, None], input: TopUpCreditInput
+        self,
+        info: Info[Context, None],
+        input: Annotated[TopUpCreditInput, strawberry.argument(description=INPUT)],
     ) -> LedgerResult:
         result = await wallet.top_up(
-            info.context.require_actor(), member_id=parse_id(input.member_id, "memberId"),
-            amount=input.amount, idempotency_key=input.idempotency_key,
+            info.context.require_actor(),
+            member_id=parse_id(input.member_id, "memberId"),
+            amount=input.amount,
+            idempotency_key=input.idempotency_key,
             branch_id=_optional_id(input.branch_id, "branchId"),
-        )  # fmt: skip
+        )
         return await _posted(result)
 
     @strawberry.mutation(description="Pay with credit or points at the counter.")
     @returns_errors
-    async def spend_at_counter(self, info: Info[Context, None], input: SpendInput) -> LedgerResult:
+    async def spend_at_counter(
+        self,
+        info: Info[Context, None],
+        input: Annotated[SpendInput, strawberry.argument(description=INPUT)],
+    ) -> LedgerResult:
         result = await wallet.spend(
-            info.context.require_actor(), member_id=parse_id(input.member_id, "memberId"),
-            purse=input.purse, amount=input.amount, idempotency_key=input.idempotency_key,
+            info.context.require_actor(),
+            member_id=parse_id(input.member_id, "memberId"),
+            purse=input.purse,
+            amount=input.amount,
+            idempotency_key=input.idempotency_key,
             branch_id=_optional_id(input.branch_id, "branchId"),
-        )  # fmt: skip
+        )
         return await _posted(result)
 
     @strawberry.mutation(description="Manager: correct a balance, with a reason.")
     @returns_errors
     async def adjust_balance(
-        self, info: Info[Context, None], input: AdjustBalanceInput
+        self,
+        info: Info[Context, None],
+        input: Annotated[AdjustBalanceInput, strawberry.argument(description=INPUT)],
     ) -> LedgerResult:
         result = await wallet.adjust(
-            info.context.require_actor(), member_id=parse_id(input.member_id, "memberId"),
-            purse=input.purse, delta=input.delta, reason=input.reason,
+            info.context.require_actor(),
+            member_id=parse_id(input.member_id, "memberId"),
+            purse=input.purse,
+            delta=input.delta,
+            reason=input.reason,
             idempotency_key=input.idempotency_key,
-        )  # fmt: skip
+        )
         return await _posted(result)
 
     @strawberry.mutation(description="Manager: undo a whole ledger transaction.")
     @returns_errors
     async def reverse_transaction(
-        self, info: Info[Context, None], input: ReverseTransactionInput
+        self,
+        info: Info[Context, None],
+        input: Annotated[ReverseTransactionInput, strawberry.argument(description=INPUT)],
     ) -> LedgerResult:
         result = await wallet.reverse(
             info.context.require_actor(),
             transaction_id=parse_id(input.transaction_id, "transactionId"),
-            reason=input.reason, idempotency_key=input.idempotency_key,
-        )  # fmt: skip
+            reason=input.reason,
+            idempotency_key=input.idempotency_key,
+        )
         return await _posted(result)
 
     @strawberry.mutation(
@@ -242,12 +270,17 @@ class CounterMutations:
     )
     @returns_errors
     async def refund_purchase(
-        self, info: Info[Context, None], input: RefundPurchaseInput
+        self,
+        info: Info[Context, None],
+        input: Annotated[RefundPurchaseInput, strawberry.argument(description=INPUT)],
     ) -> RefundPurchaseResult:
         result = await purchases.refund(
-            info.context.require_actor(), purchase_id=parse_id(input.purchase_id, "purchaseId"),
-            amount=input.amount, reason=input.reason, idempotency_key=input.idempotency_key,
-        )  # fmt: skip
+            info.context.require_actor(),
+            purchase_id=parse_id(input.purchase_id, "purchaseId"),
+            amount=input.amount,
+            reason=input.reason,
+            idempotency_key=input.idempotency_key,
+        )
         items = await result.purchase.items.all()
         return PurchaseRefunded(
             purchase=Purchase.from_model(result.purchase, items),

@@ -96,6 +96,8 @@ def returns_errors(resolver: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable
     return wrapper
 
 
+INPUT = "What to do: the operation's input."
+
 # The errors any signed-in operation may return.
 COMMON_ERRORS = (InvalidInputError, AuthenticationError, PermissionDeniedError)
 

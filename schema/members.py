@@ -11,7 +11,7 @@ from loyalty.members import Profile
 from loyalty.models import Branch as BranchModel
 from loyalty.models import StaffUser as StaffModel
 from schema.context import Context
-from schema.errors import ConflictError, NotFoundError, result_union, returns_errors
+from schema.errors import INPUT, ConflictError, NotFoundError, result_union, returns_errors
 from schema.types import Branch, Gender, Language, Member, StaffUser, parse_id
 
 FindMemberResult = result_union(
@@ -101,15 +101,23 @@ class MemberMutations:
     @strawberry.mutation(description="Staff: enrol a member (idempotent per phone).")
     @returns_errors
     async def enrol_member(
-        self, info: Info[Context, None], input: EnrolMemberInput
+        self,
+        info: Info[Context, None],
+        input: Annotated[EnrolMemberInput, strawberry.argument(description=INPUT)],
     ) -> EnrolMemberResult:
         actor = info.context.require_actor()
         profile = Profile(
-            first_name=input.first_name, last_name=input.last_name, birthday=input.birthday,
-            gender=input.gender, city=input.city, area=input.area, interests=input.interests,
-            language=input.language, marketing_consent=input.marketing_consent,
+            first_name=input.first_name,
+            last_name=input.last_name,
+            birthday=input.birthday,
+            gender=input.gender,
+            city=input.city,
+            area=input.area,
+            interests=input.interests,
+            language=input.language,
+            marketing_consent=input.marketing_consent,
             profiling_consent=input.profiling_consent,
-        )  # fmt: skip
+        )
         branch_id = parse_id(input.branch_id, "branchId") if input.branch_id else None
         member, created = await members.enrol(actor, input.phone, profile, branch_id)
         return MemberEnrolled(member=Member.from_model(member), created=created)

@@ -21,12 +21,16 @@ def _parse_big_int(value: object) -> int:
     return number
 
 
-BigInt = strawberry.scalar(
-    NewType("BigInt", int),
-    description=(
-        "A whole number that may exceed 32 bits (Rials, points), sent as a JSON number "
-        "(or a string of digits) within ±2^53−1."
-    ),
-    serialize=int,
-    parse_value=_parse_big_int,
-)
+BigInt = NewType("BigInt", int)
+
+SCALARS = {
+    BigInt: strawberry.scalar(
+        name="BigInt",
+        description=(
+            "A whole number that may exceed 32 bits (Rials, points), sent as a JSON number "
+            "(or a string of digits) within ±2^53−1."
+        ),
+        serialize=int,
+        parse_value=_parse_big_int,
+    )
+}

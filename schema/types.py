@@ -142,11 +142,16 @@ class LedgerEntry:
     @classmethod
     def from_domain(cls, e: history.HistoryEntry) -> "LedgerEntry":
         return cls(
-            id=strawberry.ID(str(e.id)), kind=e.kind, reason=e.reason, reason_code=e.reason_code,
-            points=e.points, credit=e.credit, created_at=e.created_at,
+            id=strawberry.ID(str(e.id)),
+            kind=e.kind,
+            reason=e.reason,
+            reason_code=e.reason_code,
+            points=e.points,
+            credit=e.credit,
+            created_at=e.created_at,
             purchase_id=strawberry.ID(str(e.purchase_id)) if e.purchase_id else None,
             branch_id=e.branch_id,
-        )  # fmt: skip
+        )
 
 
 @strawberry.type(description="One line of a receipt.")
@@ -178,12 +183,23 @@ class Purchase:
     def from_model(cls, p: m.Purchase, items: list[m.PurchaseItem] | None = None) -> "Purchase":
         lines = items if items is not None else list(p.items)
         return cls(
-            id=strawberry.ID(str(p.id)), receipt_number=p.receipt_number, amount=p.amount,
-            refunded_amount=p.refunded_amount, occurred_at=p.occurred_at,
-            items=[PurchaseItem(sku=i.sku, name=i.name, category=i.category,
-                                quantity=i.quantity, amount=i.amount) for i in lines],
+            id=strawberry.ID(str(p.id)),
+            receipt_number=p.receipt_number,
+            amount=p.amount,
+            refunded_amount=p.refunded_amount,
+            occurred_at=p.occurred_at,
+            items=[
+                PurchaseItem(
+                    sku=i.sku,
+                    name=i.name,
+                    category=i.category,
+                    quantity=i.quantity,
+                    amount=i.amount,
+                )
+                for i in lines
+            ],
             branch_id=p.branch_id,  # type: ignore[attr-defined]
-        )  # fmt: skip
+        )
 
 
 @strawberry.type(description="A member of the club.")
@@ -235,12 +251,20 @@ class Member:
     @classmethod
     def from_model(cls, x: m.Member) -> "Member":
         return cls(
-            id=strawberry.ID(str(x.id)), phone=x.phone, first_name=x.first_name,
-            last_name=x.last_name, birthday=x.birthday, gender=x.gender, city=x.city,
-            area=x.area, interests=list(x.interests or []), language=x.language,
-            marketing_consent=x.marketing_consent, profiling_consent=x.profiling_consent,
+            id=strawberry.ID(str(x.id)),
+            phone=x.phone,
+            first_name=x.first_name,
+            last_name=x.last_name,
+            birthday=x.birthday,
+            gender=x.gender,
+            city=x.city,
+            area=x.area,
+            interests=list(x.interests or []),
+            language=x.language,
+            marketing_consent=x.marketing_consent,
+            profiling_consent=x.profiling_consent,
             enrolled_at=x.enrolled_at,
-        )  # fmt: skip
+        )
 
 
 @strawberry.type(description="A staff user of the club.")
@@ -258,6 +282,9 @@ class StaffUser:
     @classmethod
     def from_model(cls, u: m.StaffUser) -> "StaffUser":
         return cls(
-            id=strawberry.ID(str(u.id)), username=u.username, display_name=u.display_name,
-            role=u.role, branch_id=u.branch_id,  # type: ignore[attr-defined]
-        )  # fmt: skip
+            id=strawberry.ID(str(u.id)),
+            username=u.username,
+            display_name=u.display_name,
+            role=u.role,
+            branch_id=u.branch_id,  # type: ignore[attr-defined]
+        )

@@ -15,15 +15,28 @@ import pytest
 
 os.environ.setdefault("LOYALTY_ENV", "test")
 os.environ.setdefault("LOYALTY_SECRET_KEY", "test-secret-key-that-is-long-enough-0123456789")
+# Cheap password hashing: tests create many staff users; production keeps argon2's defaults.
+os.environ.setdefault("LOYALTY_PASSWORD_TIME_COST", "1")
+os.environ.setdefault("LOYALTY_PASSWORD_MEMORY_KIB", "1024")
 
-from tortoise import Tortoise, connections  # noqa: E402
+from tortoise import Tortoise, connections
 
-from loyalty import db, ledger  # noqa: E402
+from loyalty import db, ledger
 
 TABLES = [
-    "posting", "reversal", "journal_transaction", "purchase_item", "purchase", "account",
-    "card", "refresh_token", "otp_challenge", "member", "staff_user", "branch",
-]  # fmt: skip
+    "posting",
+    "reversal",
+    "journal_transaction",
+    "purchase_item",
+    "purchase",
+    "account",
+    "card",
+    "refresh_token",
+    "otp_challenge",
+    "member",
+    "staff_user",
+    "branch",
+]
 
 
 def _postgres_admin_dsn(url: str) -> str:

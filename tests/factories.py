@@ -40,7 +40,10 @@ async def branch(code: str | None = None) -> Branch:
 
 async def staff_actor(role: Role = Role.CASHIER, branch_id: int | None = None) -> Actor:
     user = await staff.create_staff(
-        SYSTEM, username=f"u{uuid.uuid4().hex[:10]}", password=PASSWORD, role=role,
+        SYSTEM,
+        username=f"u{uuid.uuid4().hex[:10]}",
+        password=PASSWORD,
+        role=role,
         branch_id=branch_id,
     )
     return Actor.staff(user)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from loyalty import members
 from loyalty.actors import SYSTEM, Actor
 from loyalty.auth import otp, tokens
@@ -10,8 +12,11 @@ from loyalty.auth.tokens import TokenPair
 from loyalty.errors import AuthenticationFailed
 from loyalty.models import Member, StaffUser, SubjectKind
 
-# Verifying against a real hash when the user does not exist keeps the timing the same.
-_DUMMY_HASH = hash_password("not a real password, only for timing")
+
+@cache
+def _timing_hash() -> str:
+    """Verifying against a real hash when the user does not exist keeps the timing the same."""
+    return hash_password("not a real password, only for timing")
 
 
 async def sign_in_verified_phone(phone: str) -> tuple[Member, TokenPair, bool]:
@@ -26,7 +31,10 @@ async def sign_in_with_code(phone: str, code: str) -> tuple[Member, TokenPair, b
 
 async def sign_in_staff(username: str, password: str) -> tuple[StaffUser, TokenPair]:
     user = await StaffUser.get_or_none(username=(username or "").strip().lower(), is_active=True)
-    if not verify_password(user.password_hash if user else _DUMMY_HASH, password or "") or not user:
+    if (
+        not verify_password(user.password_hash if user else _timing_hash(), password or "")
+        or not user
+    ):
         raise AuthenticationFailed("wrong username or password")
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
