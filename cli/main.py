@@ -35,12 +35,12 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _with_orm(work: Callable[[], Awaitable[int]]) -> int:
+async def _with_orm(work: Callable[[], Awaitable[int]], database_url: str | None = None) -> int:
     from tortoise import Tortoise
 
     from loyalty.db import tortoise_config
 
-    await Tortoise.init(config=tortoise_config(get_settings().database_url))
+    await Tortoise.init(config=tortoise_config(database_url or get_settings().database_url))
     try:
         return await work()
     finally:
@@ -53,6 +53,15 @@ def _db_upgrade(args: argparse.Namespace) -> int:
     asyncio.run(upgrade(get_settings().database_url))
     print("database is up to date")
     return 0
+
+
+def _db_makemigrations(args: argparse.Namespace) -> int:
+    from tortoise.cli.cli import run_cli_async
+
+    argv = ["-c", "loyalty.db.MIGRATIONS_CONFIG", "makemigrations"]
+    if args.name:
+        argv += ["--name", args.name]
+    return asyncio.run(run_cli_async(argv))
 
 
 def _create_staff(args: argparse.Namespace) -> int:
@@ -154,7 +163,12 @@ def _demo(args: argparse.Namespace) -> int:
         print(f"password for the demo staff: {password}")
         return 0
 
-    return asyncio.run(_with_orm(work))
+    # Thousands of small transactions: on SQLite, sync the WAL at checkpoints rather than at
+    # every commit (a power cut could lose the last demo writes, never corrupt the file).
+    url = get_settings().database_url
+    if url.startswith("sqlite") and "synchronous=" not in url:
+        url += ("&" if "?" in url else "?") + "synchronous=NORMAL"
+    return asyncio.run(_with_orm(work, url))
 
 
 def _schema(args: argparse.Namespace) -> int:
@@ -181,6 +195,11 @@ def build_parser() -> argparse.ArgumentParser:
     db = commands.add_parser("db", help="database schema")
     db_commands = db.add_subparsers(dest="db_command", required=True)
     db_commands.add_parser("upgrade", help="apply pending migrations").set_defaults(run=_db_upgrade)
+    make = db_commands.add_parser(
+        "makemigrations", help="write a migration for model changes (developers)"
+    )
+    make.add_argument("--name", help="a name for the migration file")
+    make.set_defaults(run=_db_makemigrations)
 
     staff = commands.add_parser(
         "create-staff",

@@ -26,6 +26,10 @@ def tortoise_config(database_url: str) -> dict[str, Any]:
     }
 
 
+# What `loyalty db makemigrations` compares the models with; it needs no real database.
+MIGRATIONS_CONFIG = tortoise_config("sqlite://:memory:")
+
+
 def ensure_sqlite_directory(database_url: str) -> None:
     if database_url.startswith("sqlite://") and ":memory:" not in database_url:
         path = database_url.removeprefix("sqlite://").split("?", 1)[0]

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Protocol
 
 from loyalty.ledger import Purse
+from loyalty.money import format_money, format_points
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +51,7 @@ class PointsPerRial:
                 rule="points_per_rial",
                 purse=Purse.POINTS,
                 amount=earned,
-                reason=f"{self.points} points per {self.per_rial:,} Rials spent",
+                reason=f"{format_points(self.points)} per {format_money(self.per_rial)} spent",
             ),
         )
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 from functools import lru_cache
-from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -22,7 +21,8 @@ class Settings(BaseSettings):
     )
 
     env: Literal["development", "test", "production"] = "development"
-    database_url: str = Field(default_factory=lambda: f"sqlite://{Path('var/loyalty.sqlite3')}")
+    # SQLite waits for a busy writer (another `loyalty` process) instead of failing at once.
+    database_url: str = "sqlite://var/loyalty.sqlite3?busy_timeout=5000&synchronous=NORMAL"
     redis_url: str | None = None
     secret_key: str = DEVELOPMENT_SECRET
     timezone: str = "Asia/Tehran"

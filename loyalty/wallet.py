@@ -10,6 +10,7 @@ from loyalty.errors import Conflict, ErrorCode, InvalidInput, NotFound
 from loyalty.idempotency import check_key, derived_key, request_hash, run_once
 from loyalty.ledger import Balances, Purse, SystemAccount
 from loyalty.models import Branch, JournalTransaction, Reversal, Role, TransactionKind
+from loyalty.money import format_money, format_points
 
 COUNTER_ROLES = (Role.MANAGER, Role.CASHIER, Role.STATION)
 _SPENT = {Purse.POINTS: SystemAccount.POINTS_REDEEMED, Purse.CREDIT: SystemAccount.CREDIT_SPENT}
@@ -95,7 +96,7 @@ async def top_up(
         kind=TransactionKind.TOP_UP,
         idempotency_key=idempotency_key,
         reason_code="top_up",
-        reason=f"Credit topped up: {amount:,} Rials",
+        reason=f"Credit topped up: {format_money(amount)}",
         branch_id=branch_id,
     )
 
@@ -113,7 +114,7 @@ async def spend(
     actor.require_staff(*COUNTER_ROLES)
     validation.positive_amount(amount, field="amount", maximum=_MAXIMUM[purse])
     branch_id = await counter_branch(actor, branch_id)
-    unit = "points" if purse is Purse.POINTS else "Rials of credit"
+    spent = format_points(amount) if purse is Purse.POINTS else f"{format_money(amount)} of credit"
     return await _transfer_once(
         actor,
         operation="spend",
@@ -124,7 +125,7 @@ async def spend(
         kind=TransactionKind.SPEND,
         idempotency_key=idempotency_key,
         reason_code=f"spend_{purse.value}",
-        reason=f"Spent {amount:,} {unit}",
+        reason=f"Spent {spent}",
         branch_id=branch_id,
     )
 
