@@ -16,6 +16,7 @@ from strawberry.schema.config import StrawberryConfig
 from loyalty.errors import DomainError
 from loyalty.settings import Settings
 from schema.auth import AuthMutations
+from schema.backoffice import BackOfficeMutations
 from schema.counter import CounterMutations
 from schema.members import MemberMutations, MemberQueries
 from schema.scalars import SCALARS
@@ -27,7 +28,7 @@ class Query(MemberQueries):
 
 
 @strawberry.type(description="Everything that can be changed.")
-class Mutation(AuthMutations, MemberMutations, CounterMutations):
+class Mutation(AuthMutations, MemberMutations, CounterMutations, BackOfficeMutations):
     pass
 
 
