@@ -60,10 +60,14 @@ class InsufficientBalance(DomainError):
     code = ErrorCode.INSUFFICIENT_BALANCE
 
     def __init__(self, unit: str, available: int, requested: int) -> None:
-        what, suffix = ("points", "") if unit == "points" else ("credit", " Rials")
-        super().__init__(
-            f"not enough {what}: {available:,}{suffix} available, {requested:,} requested"
-        )
+        from loyalty.money import format_money, format_points
+
+        if unit == "points":
+            held, wanted = format_points(available), format_points(requested)
+            super().__init__(f"not enough points: {held} available, {wanted} requested")
+        else:
+            held, wanted = format_money(available), format_money(requested)
+            super().__init__(f"not enough credit: {held} available, {wanted} requested")
         self.unit = unit
         self.available = available
         self.requested = requested

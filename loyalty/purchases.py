@@ -22,6 +22,7 @@ from loyalty.models import (
     Role,
     TransactionKind,
 )
+from loyalty.money import format_money, format_points
 from loyalty.settings import get_settings
 from loyalty.wallet import COUNTER_ROLES, counter_branch
 
@@ -223,7 +224,7 @@ async def refund(
         ).update(refunded_amount=F("refunded_amount") + refund_amount)
         if not claimed:
             raise DomainError(
-                f"refund of {refund_amount:,} Rials exceeds what is left to refund",
+                f"refund of {format_money(refund_amount)} exceeds what is left to refund",
                 code=ErrorCode.REFUND_EXCEEDS_PURCHASE,
             )
         # Read after our UPDATE: it holds the row, so concurrent refunds are counted too.
@@ -279,7 +280,7 @@ async def _reverse_in_proportion(
     taken = min(due, own.account.balance)
     if taken <= 0:
         return
-    shortfall = "" if taken == due else f"; {due - taken:,} not recovered (already spent)"
+    shortfall = "" if taken == due else f", {due - taken:,} not recovered (already spent)"
     await ledger.post(
         kind=TransactionKind.REVERSAL,
         member_id=earned.member_id,  # type: ignore[attr-defined]
@@ -287,7 +288,7 @@ async def _reverse_in_proportion(
         idempotency_key=derived_key("refund", reversal.id, earned.id),
         request_hash=digest,
         reason_code=f"refund_{earned.reason_code}",
-        reason=f"Refund of purchase: {taken:,} taken back{shortfall}",
+        reason=f"Refund of purchase: {format_points(taken)} taken back{shortfall}",
         purchase_id=earned.purchase_id,
         reverses_id=earned.id,
         staff_id=actor.staff_id,  # type: ignore[attr-defined]

@@ -111,7 +111,7 @@ async def test_the_counter_day(api: Api) -> None:
         "available": 500_000,
         "requested": 600_000,
         "code": "INSUFFICIENT_BALANCE",
-        "message": "not enough credit: 500,000 Rials available, 600,000 requested",
+        "message": "not enough credit: 50,000 Toman available, 60,000 Toman requested",
     }
     paid = await api.call(
         SPEND,
