@@ -1,0 +1,69 @@
+"""The demo club (`loyalty demo`) loads through the services and leaves a whole ledger."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+from loyalty import demo
+from loyalty.models import (
+    Branch,
+    JournalTransaction,
+    Member,
+    Purchase,
+    PurchaseItem,
+    Reversal,
+    StaffUser,
+    TransactionKind,
+)
+from loyalty.reconcile import reconcile
+
+PERSIAN = re.compile(r"[\u0600-\u06FF]")
+ENGLISH = re.compile(r"[A-Za-z]+")
+
+
+def test_the_plan_is_decided_by_the_seed() -> None:
+    now = datetime(2025, 3, 1, 12, tzinfo=UTC)
+    first = demo.plan(20, 7, now=now)
+    assert first == demo.plan(20, 7, now=now)
+    assert first != demo.plan(20, 8, now=now)
+    assert all(now - timedelta(days=365) < v.occurred_at <= now for v in first.visits)
+    receipts = [(v.branch_code, v.receipt_number) for v in first.visits]
+    assert len(set(receipts)) == len(receipts)
+
+
+async def test_a_small_demo_club_loads_and_reconciles() -> None:
+    report = await demo.load(20, seed=3)
+
+    assert not report.already_loaded
+    assert report.branches == await Branch.all().count() == 2
+    assert {b.code for b in await Branch.all()} == {b.code for b in demo.BRANCHES}
+    assert len(report.staff) == await StaffUser.all().count() == len(demo.STAFF)
+    assert all(login.created for login in report.staff)
+    assert report.members == await Member.all().count() == 20
+    assert report.purchases == await Purchase.all().count()
+    assert report.purchases > 100
+    assert report.member_purchases == await Purchase.filter(member_id__not_isnull=True).count()
+    assert report.line_items == await PurchaseItem.all().count()
+    assert report.refunds == await Reversal.filter(purchase_id__not_isnull=True).count() >= 1
+    assert report.top_ups == await JournalTransaction.filter(kind=TransactionKind.TOP_UP).count()
+    assert report.top_ups >= 1
+    spends = await JournalTransaction.filter(kind=TransactionKind.SPEND).count()
+    assert spends == report.credit_spends + report.point_redemptions >= 1
+
+    names = await Member.all().values_list("first_name", "last_name", "phone")
+    assert any(PERSIAN.search(first) and PERSIAN.search(last) for first, last, _ in names)
+    assert any(ENGLISH.fullmatch(first) and ENGLISH.fullmatch(last) for first, last, _ in names)
+    assert all(re.fullmatch(r"\+989\d{9}", phone) for _, _, phone in names)
+
+    now = datetime.now(UTC)
+    times = await Purchase.all().values_list("occurred_at", flat=True)
+    assert all(now - timedelta(days=365) < t <= now for t in times)
+    assert await PurchaseItem.filter(category="coffee", name="لاته").exists()
+
+    check = await reconcile()
+    assert check.ok, (check.mismatches, check.unbalanced)
+
+    again = await demo.load(20, seed=3)
+    assert again.already_loaded
+    assert await Purchase.all().count() == report.purchases
