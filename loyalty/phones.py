@@ -9,8 +9,13 @@ import phonenumbers
 from loyalty.errors import ErrorCode, InvalidInput
 
 DEFAULT_REGION = "IR"
-# Persian (U+06F0..) and Arabic-Indic (U+0660..) digits to ASCII.
-_DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
+# Persian (U+06F0..) and Arabic-Indic (U+0660..) digits to ASCII; no-break spaces to spaces;
+# the invisible direction marks a number copied out of right-to-left text carries are dropped.
+_DIGITS = str.maketrans(
+    "۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩\u00a0\u202f",
+    "01234567890123456789  ",
+    "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\ufeff",
+)
 MAX_INPUT_LENGTH = 32
 # Digits and the separators people type; letters are refused (phonenumbers would read "abc" as 222).
 _PHONE_CHARACTERS = re.compile(r"\+?[0-9 ()\-.]+")

@@ -218,6 +218,12 @@ async def refund(
     )
 
     async def write() -> Reversal:
+        if amount is None and refund_amount == 0:
+            # Refunding "the rest" of a purchase refunded in full, perhaps a moment ago.
+            raise DomainError(
+                "this purchase was already refunded in full",
+                code=ErrorCode.REFUND_EXCEEDS_PURCHASE,
+            )
         validation.positive_amount(refund_amount, field="amount")
         claimed = await Purchase.filter(
             id=purchase_id, refunded_amount__lte=purchase.amount - refund_amount

@@ -145,7 +145,9 @@ async def adjust(
         raise InvalidInput(
             "an adjustment must change the balance", field="delta", code=ErrorCode.INVALID_AMOUNT
         )
-    validation.positive_amount(abs(delta), field="delta", maximum=_MAXIMUM[purse])
+    # abs() of whole numbers only: anything else (True, "5", None) is refused as it is.
+    magnitude = abs(delta) if type(delta) is int else delta
+    validation.positive_amount(magnitude, field="delta", maximum=_MAXIMUM[purse])
     reason = validation.text(reason, field="reason", max_length=300, required=True)
     return await _transfer_once(
         actor,

@@ -54,10 +54,9 @@ async def verify_code(phone: str, code: str) -> str:
     settings = get_settings()
     e164 = normalise_phone(phone)
     now = datetime.now(UTC)
-    challenge = (
-        await OtpChallenge.filter(phone=e164, consumed_at=None).order_by("-created_at").first()
-    )
-    if challenge is None or challenge.expires_at <= now:
+    # Only the latest code counts: once it is used, an older one does not come back to life.
+    challenge = await OtpChallenge.filter(phone=e164).order_by("-created_at", "-id").first()
+    if challenge is None or challenge.consumed_at is not None or challenge.expires_at <= now:
         raise AuthenticationFailed(
             "the code has expired; ask for a new one", code=ErrorCode.CODE_EXPIRED
         )

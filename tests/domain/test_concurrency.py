@@ -32,9 +32,7 @@ async def test_concurrent_spends_never_overdraw(purse: Purse) -> None:
 
     results = await asyncio.gather(
         *(
-            wallet.spend(
-                cashier, member_id=sara.id, purse=purse, amount=1, idempotency_key=f.key()
-            )
+            wallet.spend(cashier, member_id=sara.id, purse=purse, amount=1, idempotency_key=f.key())
             for _ in range(SPENDERS)
         ),
         return_exceptions=True,
@@ -105,7 +103,9 @@ async def test_one_key_many_concurrent_spends_spend_once() -> None:
 
     results = await asyncio.gather(
         *(
-            wallet.spend(cashier, member_id=sara.id, purse=Purse.POINTS, amount=30, idempotency_key=key)
+            wallet.spend(
+                cashier, member_id=sara.id, purse=Purse.POINTS, amount=30, idempotency_key=key
+            )
             for _ in range(SAME_KEY)
         )
     )
@@ -239,9 +239,7 @@ async def test_concurrent_partial_refunds_never_exceed_the_purchase() -> None:
     assert await Reversal.all().count() == 3
     # 90% of the purchase refunded: exactly 90 of the 100 points came back out.
     assert (await ledger.balances(sara.id)).points == 10
-    taken = -await ledger.posted_total(
-        account__member_id=sara.id, transaction__kind="reversal"
-    )
+    taken = -await ledger.posted_total(account__member_id=sara.id, transaction__kind="reversal")
     assert taken == 90
 
     # The last 100,000 Rials can still be refunded, and then everything earned is back.

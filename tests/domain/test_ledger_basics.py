@@ -17,21 +17,28 @@ async def test_purchase_earns_points_and_refund_takes_them_back() -> None:
     sara = await f.member()
 
     result = await purchases.record(
-        cashier, branch_id=shop.id, member_id=sara.id, amount=1_250_000, receipt_number="R1",
+        cashier,
+        branch_id=shop.id,
+        member_id=sara.id,
+        amount=1_250_000,
+        receipt_number="R1",
         idempotency_key=f.key(),
     )
     assert [t.reason_code for t in result.earned] == ["points_per_rial"]
     assert result.balances == ledger.Balances(points=125, credit=0)
 
-    refund = await purchases.refund(manager, purchase_id=result.purchase.id, amount=500_000,
-                                    idempotency_key=f.key())
+    refund = await purchases.refund(
+        manager, purchase_id=result.purchase.id, amount=500_000, idempotency_key=f.key()
+    )
     assert refund.balances.points == 75  # 125 * 500k / 1.25M = 50 back
-    refund = await purchases.refund(manager, purchase_id=result.purchase.id,
-                                    idempotency_key=f.key())
+    refund = await purchases.refund(
+        manager, purchase_id=result.purchase.id, idempotency_key=f.key()
+    )
     assert refund.balances.points == 0
     with pytest.raises(Exception) as excinfo:
-        await purchases.refund(manager, purchase_id=result.purchase.id, amount=1,
-                               idempotency_key=f.key())
+        await purchases.refund(
+            manager, purchase_id=result.purchase.id, amount=1, idempotency_key=f.key()
+        )
     assert excinfo.value.code is ErrorCode.REFUND_EXCEEDS_PURCHASE
     assert (await reconcile()).ok
 
@@ -42,8 +49,9 @@ async def test_spend_never_goes_below_zero_and_changes_nothing() -> None:
     await wallet.top_up(cashier, member_id=sara.id, amount=1000, idempotency_key=f.key())
     before = await Posting.all().count()
     with pytest.raises(InsufficientBalance):
-        await wallet.spend(cashier, member_id=sara.id, purse=Purse.CREDIT, amount=1001,
-                           idempotency_key=f.key())
+        await wallet.spend(
+            cashier, member_id=sara.id, purse=Purse.CREDIT, amount=1001, idempotency_key=f.key()
+        )
     assert await Posting.all().count() == before
     assert (await ledger.balances(sara.id)).credit == 1000
 
@@ -67,19 +75,39 @@ async def test_adjust_is_for_managers_with_a_reason_and_reverse_mirrors() -> Non
     manager = await f.staff_actor(Role.MANAGER)
     sara = await f.member()
     with pytest.raises(PermissionDenied):
-        await wallet.adjust(cashier, member_id=sara.id, purse=Purse.POINTS, delta=10,
-                            reason="gift", idempotency_key=f.key())
+        await wallet.adjust(
+            cashier,
+            member_id=sara.id,
+            purse=Purse.POINTS,
+            delta=10,
+            reason="gift",
+            idempotency_key=f.key(),
+        )
     with pytest.raises(InvalidInput):
-        await wallet.adjust(manager, member_id=sara.id, purse=Purse.POINTS, delta=10,
-                            reason="  ", idempotency_key=f.key())
-    adjusted = await wallet.adjust(manager, member_id=sara.id, purse=Purse.POINTS, delta=10,
-                                   reason="gift", idempotency_key=f.key())
-    reversed_ = await wallet.reverse(manager, transaction_id=adjusted.transaction.id,
-                                     reason="mistake", idempotency_key=f.key())
+        await wallet.adjust(
+            manager,
+            member_id=sara.id,
+            purse=Purse.POINTS,
+            delta=10,
+            reason="  ",
+            idempotency_key=f.key(),
+        )
+    adjusted = await wallet.adjust(
+        manager,
+        member_id=sara.id,
+        purse=Purse.POINTS,
+        delta=10,
+        reason="gift",
+        idempotency_key=f.key(),
+    )
+    reversed_ = await wallet.reverse(
+        manager, transaction_id=adjusted.transaction.id, reason="mistake", idempotency_key=f.key()
+    )
     assert reversed_.balances.points == 0
     with pytest.raises(Conflict):
-        await wallet.reverse(manager, transaction_id=adjusted.transaction.id, reason="again",
-                             idempotency_key=f.key())
+        await wallet.reverse(
+            manager, transaction_id=adjusted.transaction.id, reason="again", idempotency_key=f.key()
+        )
     assert (await reconcile()).ok
 
 
@@ -87,9 +115,21 @@ async def test_duplicate_receipt_is_rejected() -> None:
     shop = await f.branch()
     cashier = await f.staff_actor(Role.CASHIER, shop.id)
     sara = await f.member()
-    await purchases.record(cashier, branch_id=shop.id, member_id=sara.id, amount=10_000,
-                           receipt_number="R-7", idempotency_key=f.key())
+    await purchases.record(
+        cashier,
+        branch_id=shop.id,
+        member_id=sara.id,
+        amount=10_000,
+        receipt_number="R-7",
+        idempotency_key=f.key(),
+    )
     with pytest.raises(Conflict) as excinfo:
-        await purchases.record(cashier, branch_id=shop.id, member_id=sara.id, amount=10_000,
-                               receipt_number="R-7", idempotency_key=f.key())
+        await purchases.record(
+            cashier,
+            branch_id=shop.id,
+            member_id=sara.id,
+            amount=10_000,
+            receipt_number="R-7",
+            idempotency_key=f.key(),
+        )
     assert excinfo.value.code is ErrorCode.DUPLICATE_RECEIPT
