@@ -3,6 +3,7 @@
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import (
+    AddValidationRules,
     DisableIntrospection,
     MaskErrors,
     MaxAliasesLimiter,
@@ -51,11 +52,16 @@ class DomainAwareMaskErrors(MaskErrors):
 
 
 def build_schema(settings: Settings) -> strawberry.Schema:
+    # The limiters' rule classes are built once: ValidationCache keys on the rule classes, so
+    # classes made anew for every request would make every request miss the cache.
+    rules = [
+        *QueryDepthLimiter(max_depth=settings.graphql_max_depth).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases).validation_rules,
+    ]
     # Factories: each request gets fresh extension instances (the caches live at module level).
     extensions = [
-        lambda: QueryDepthLimiter(max_depth=settings.graphql_max_depth),
+        lambda: AddValidationRules(rules),
         lambda: MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
-        lambda: MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases),
         lambda: ParserCache(maxsize=1024),
         lambda: ValidationCache(maxsize=1024),
         DomainAwareMaskErrors,
