@@ -65,6 +65,7 @@ class LineItem:
 @dataclass(frozen=True, slots=True)
 class PurchaseResult:
     purchase: Purchase
+    items: list[PurchaseItem]
     earned: list[JournalTransaction]
     balances: Balances | None
     replayed: bool
@@ -140,7 +141,13 @@ async def record(
         )
         awards = earning.evaluate(default_rules() if rules is None else rules, context)
 
+    # What the write made, so a first (not replayed) request need not read it back.
+    written_items: list[PurchaseItem] = []
+    written_earned: list[JournalTransaction] = []
+
     async def write() -> Purchase:
+        written_items.clear()
+        written_earned.clear()
         purchase = await Purchase.create(
             branch_id=branch_id,
             receipt_number=receipt,
@@ -152,11 +159,12 @@ async def record(
             request_hash=digest,
         )
         if lines:
-            await PurchaseItem.bulk_create(
-                [PurchaseItem(purchase_id=purchase.id, **asdict(line)) for line in lines]
+            written_items.extend(
+                PurchaseItem(purchase_id=purchase.id, **asdict(line)) for line in lines
             )
+            await PurchaseItem.bulk_create(written_items)
         for award in awards:
-            await ledger.transfer(
+            transaction = await ledger.transfer(
                 kind=TransactionKind.EARN,
                 member_id=member_id,
                 purse=award.purse,  # type: ignore[arg-type]
@@ -172,6 +180,7 @@ async def record(
                 staff_id=actor.staff_id,
                 branch_id=branch_id,
             )
+            written_earned.append(transaction)
         return purchase
 
     async def duplicate_receipt() -> None:
@@ -184,11 +193,15 @@ async def record(
     purchase, replayed = await run_once(
         digest, lambda: Purchase.get_or_none(idempotency_key=key), write, duplicate_receipt
     )
-    earned = await JournalTransaction.filter(
-        purchase_id=purchase.id, kind=TransactionKind.EARN
-    ).order_by("id")
+    if replayed:
+        items = await PurchaseItem.filter(purchase_id=purchase.id).order_by("id")
+        earned = await JournalTransaction.filter(
+            purchase_id=purchase.id, kind=TransactionKind.EARN
+        ).order_by("id")
+    else:
+        items, earned = list(written_items), list(written_earned)
     balances = await ledger.balances(member_id) if member_id is not None else None
-    return PurchaseResult(purchase, earned, balances, replayed)
+    return PurchaseResult(purchase, items, earned, balances, replayed)
 
 
 async def refund(

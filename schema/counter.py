@@ -190,10 +190,9 @@ class CounterMutations:
             ],
             occurred_at=input.occurred_at,
         )
-        items = await result.purchase.items.all()
         earned = await _entries(result.earned)
         return PurchaseRecorded(
-            purchase=Purchase.from_model(result.purchase, items),
+            purchase=Purchase.from_model(result.purchase, result.items),
             earned=earned,
             points_earned=sum(e.points for e in earned),
             balances=Balances.from_domain(result.balances) if result.balances else None,
