@@ -50,6 +50,21 @@ def _entry(txn: JournalTransaction) -> HistoryEntry:
     )
 
 
+def transfer_entry(txn: JournalTransaction, unit: Unit, amount: int) -> HistoryEntry:
+    """The entry of a transaction just posted by `ledger.transfer`, without reading it back."""
+    return HistoryEntry(
+        id=txn.id,
+        kind=txn.kind,
+        reason=txn.reason,
+        reason_code=txn.reason_code,
+        points=amount if unit is Unit.POINTS else 0,
+        credit=amount if unit is Unit.RIAL else 0,
+        created_at=txn.created_at,
+        purchase_id=txn.purchase_id,  # type: ignore[attr-defined]
+        branch_id=txn.branch_id,  # type: ignore[attr-defined]
+    )
+
+
 async def entries(transaction_ids: list[int]) -> list[HistoryEntry]:
     """The given transactions as history entries, oldest first."""
     rows = (

@@ -8,14 +8,17 @@ from datetime import UTC, datetime, timedelta
 
 from tortoise.expressions import F
 
-from loyalty import earning, ledger, members, validation
+from loyalty import earning, history, ledger, validation
 from loyalty.actors import Actor
 from loyalty.earning import EarningRule, PurchaseContext
 from loyalty.errors import Conflict, DomainError, ErrorCode, InvalidInput, NotFound
+from loyalty.history import HistoryEntry
 from loyalty.idempotency import check_key, derived_key, request_hash, run_once
 from loyalty.ledger import Balances, SystemAccount
 from loyalty.models import (
+    Branch,
     JournalTransaction,
+    Member,
     Purchase,
     PurchaseItem,
     Reversal,
@@ -24,7 +27,7 @@ from loyalty.models import (
 )
 from loyalty.money import format_money, format_points
 from loyalty.settings import get_settings
-from loyalty.wallet import COUNTER_ROLES, counter_branch
+from loyalty.wallet import COUNTER_ROLES
 
 MAX_ITEMS = 200
 # Offline stations replay what they recorded while the link was down, so the past is allowed.
@@ -66,7 +69,7 @@ class LineItem:
 class PurchaseResult:
     purchase: Purchase
     items: list[PurchaseItem]
-    earned: list[JournalTransaction]
+    earned: list[HistoryEntry]
     balances: Balances | None
     replayed: bool
 
@@ -119,10 +122,9 @@ async def record(
     lines = [item.cleaned() for item in items]
     now = datetime.now(UTC)
     when = _occurred_at(occurred_at, now)
-    branch_id = await counter_branch(actor, branch_id)
-    assert branch_id is not None
-    if member_id is not None:
-        await members.get(member_id)
+    # Unknown branches and members are caught by the foreign keys (see `explain_refusal`):
+    # looking them up first would cost every purchase two more round trips.
+    actor.require_branch(branch_id)
     digest = request_hash(
         {
             "op": "purchase",
@@ -143,7 +145,7 @@ async def record(
 
     # What the write made, so a first (not replayed) request need not read it back.
     written_items: list[PurchaseItem] = []
-    written_earned: list[JournalTransaction] = []
+    written_earned: list[HistoryEntry] = []
 
     async def write() -> Purchase:
         written_items.clear()
@@ -180,10 +182,16 @@ async def record(
                 staff_id=actor.staff_id,
                 branch_id=branch_id,
             )
-            written_earned.append(transaction)
+            written_earned.append(
+                history.transfer_entry(transaction, award.purse.unit, award.amount)
+            )
         return purchase
 
-    async def duplicate_receipt() -> None:
+    async def explain_refusal() -> None:
+        if not await Branch.exists(id=branch_id):
+            raise NotFound("branch", branch_id)
+        if member_id is not None and not await Member.exists(id=member_id):
+            raise NotFound("member", member_id)
         if await Purchase.exists(branch_id=branch_id, receipt_number=receipt):
             raise Conflict(
                 f"receipt {receipt} was already recorded at this branch",
@@ -191,13 +199,15 @@ async def record(
             )
 
     purchase, replayed = await run_once(
-        digest, lambda: Purchase.get_or_none(idempotency_key=key), write, duplicate_receipt
+        digest, lambda: Purchase.get_or_none(idempotency_key=key), write, explain_refusal
     )
     if replayed:
         items = await PurchaseItem.filter(purchase_id=purchase.id).order_by("id")
-        earned = await JournalTransaction.filter(
-            purchase_id=purchase.id, kind=TransactionKind.EARN
-        ).order_by("id")
+        earned = await history.entries(
+            await JournalTransaction.filter(
+                purchase_id=purchase.id, kind=TransactionKind.EARN
+            ).values_list("id", flat=True)
+        )
     else:
         items, earned = list(written_items), list(written_earned)
     balances = await ledger.balances(member_id) if member_id is not None else None

@@ -190,7 +190,7 @@ class CounterMutations:
             ],
             occurred_at=input.occurred_at,
         )
-        earned = await _entries(result.earned)
+        earned = [LedgerEntry.from_domain(e) for e in result.earned]
         return PurchaseRecorded(
             purchase=Purchase.from_model(result.purchase, result.items),
             earned=earned,
