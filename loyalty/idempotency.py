@@ -59,16 +59,21 @@ async def run_once(
     find_existing: Callable[[], Awaitable[T | None]],
     write: Callable[[], Awaitable[T]],
     on_integrity_error: Callable[[], Awaitable[None]] | None = None,
+    *,
+    look_first: bool = True,
 ) -> tuple[T, bool]:
     """Run `write` in a database transaction unless a record with this key exists.
 
     Returns the record and whether it was replayed. A concurrent request with the same key
     loses the unique-key race inside the database and gets the winner's record instead.
     `on_integrity_error` may raise a specific error for other unique constraints.
+    `look_first=False` skips the read before writing, for writes whose first insert claims the
+    key (a replay then costs a failed insert; a first request one round trip less).
     """
-    existing = await find_existing()
-    if existing is not None:
-        return _replay(existing, digest), True
+    if look_first:
+        existing = await find_existing()
+        if existing is not None:
+            return _replay(existing, digest), True
     try:
         async with in_transaction():
             return await write(), False

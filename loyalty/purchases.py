@@ -199,7 +199,11 @@ async def record(
             )
 
     purchase, replayed = await run_once(
-        digest, lambda: Purchase.get_or_none(idempotency_key=key), write, explain_refusal
+        digest,
+        lambda: Purchase.get_or_none(idempotency_key=key),
+        write,
+        explain_refusal,
+        look_first=False,
     )
     if replayed:
         items = await PurchaseItem.filter(purchase_id=purchase.id).order_by("id")
