@@ -99,12 +99,20 @@ async def member_account(member_id: int, purse: Purse) -> Account:
 
 
 async def balances(member_id: int) -> Balances:
-    rows = await Account.filter(member_id=member_id).values_list("code", "balance")
+    return (await balances_of([member_id]))[0]
+
+
+async def balances_of(member_ids: list[int]) -> list[Balances]:
+    """The balances of several members in one query, in the order given."""
+    rows = await Account.filter(member_id__in=member_ids).values_list("code", "balance")
     by_code = dict(rows)
-    return Balances(
-        points=by_code.get(member_account_code(member_id, Purse.POINTS), 0),
-        credit=by_code.get(member_account_code(member_id, Purse.CREDIT), 0),
-    )
+    return [
+        Balances(
+            points=by_code.get(member_account_code(member_id, Purse.POINTS), 0),
+            credit=by_code.get(member_account_code(member_id, Purse.CREDIT), 0),
+        )
+        for member_id in member_ids
+    ]
 
 
 async def posted_total(**filters: object) -> int:

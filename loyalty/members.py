@@ -34,10 +34,7 @@ class Profile:
 
     def cleaned(self) -> dict[str, object]:
         values: dict[str, object] = {}
-        for name in ("first_name", "last_name"):
-            if (v := getattr(self, name)) is not None:
-                values[name] = validation.text(v, field=name, max_length=100)
-        for name in ("city", "area"):
+        for name in ("first_name", "last_name", "city", "area"):
             if (v := getattr(self, name)) is not None:
                 values[name] = validation.text(v, field=name, max_length=100)
         if self.birthday is not None:

@@ -20,17 +20,13 @@ async def _load_branches(ids: list[int]) -> list[Branch | None]:
     return [found.get(i) for i in ids]
 
 
-async def _load_balances(member_ids: list[int]) -> list[ledger.Balances]:
-    return [await ledger.balances(member_id) for member_id in member_ids]
-
-
 @dataclass
 class Loaders:
     branch: DataLoader[int, Branch | None] = field(
         default_factory=lambda: DataLoader(load_fn=_load_branches)
     )
     balances: DataLoader[int, ledger.Balances] = field(
-        default_factory=lambda: DataLoader(load_fn=_load_balances)
+        default_factory=lambda: DataLoader(load_fn=ledger.balances_of)
     )
 
 
