@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Generic, TypeVar
 
-from loyalty.models import JournalTransaction, Purchase, TransactionKind, Unit
+from loyalty.models import JournalTransaction, Purchase, TransactionKind
+from loyalty.programme.engine import Line
 
 MAX_PAGE = 100
 T = TypeVar("T")
@@ -23,6 +24,9 @@ class HistoryEntry:
     created_at: datetime
     purchase_id: int | None
     branch_id: int | None
+    # One line per rule behind it (for earnings): what it gave and why, in both languages.
+    lines: tuple[Line, ...] = ()
+    points_expire_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,44 +39,26 @@ def _page_size(first: int) -> int:
     return max(1, min(first, MAX_PAGE))
 
 
-def _entry(txn: JournalTransaction) -> HistoryEntry:
-    own = [p for p in txn.postings if p.account.member_id is not None]  # type: ignore[attr-defined]
+def entry_of(txn: JournalTransaction) -> HistoryEntry:
     return HistoryEntry(
         id=txn.id,
         kind=txn.kind,
         reason=txn.reason,
         reason_code=txn.reason_code,
-        points=sum(p.amount for p in own if p.account.unit is Unit.POINTS),
-        credit=sum(p.amount for p in own if p.account.unit is Unit.RIAL),
+        points=txn.points,
+        credit=txn.credit,
         created_at=txn.created_at,
         purchase_id=txn.purchase_id,  # type: ignore[attr-defined]
         branch_id=txn.branch_id,  # type: ignore[attr-defined]
-    )
-
-
-def transfer_entry(txn: JournalTransaction, unit: Unit, amount: int) -> HistoryEntry:
-    """The entry of a transaction just posted by `ledger.transfer`, without reading it back."""
-    return HistoryEntry(
-        id=txn.id,
-        kind=txn.kind,
-        reason=txn.reason,
-        reason_code=txn.reason_code,
-        points=amount if unit is Unit.POINTS else 0,
-        credit=amount if unit is Unit.RIAL else 0,
-        created_at=txn.created_at,
-        purchase_id=txn.purchase_id,  # type: ignore[attr-defined]
-        branch_id=txn.branch_id,  # type: ignore[attr-defined]
+        lines=tuple(Line.from_json(raw) for raw in txn.lines if raw.get("purse") != "unlocked"),
+        points_expire_at=txn.points_expire_at,
     )
 
 
 async def entries(transaction_ids: list[int]) -> list[HistoryEntry]:
     """The given transactions as history entries, oldest first."""
-    rows = (
-        await JournalTransaction.filter(id__in=transaction_ids)
-        .order_by("id")
-        .prefetch_related("postings__account")
-    )
-    return [_entry(txn) for txn in rows]
+    rows = await JournalTransaction.filter(id__in=transaction_ids).order_by("id")
+    return [entry_of(txn) for txn in rows]
 
 
 async def transactions(
@@ -83,8 +69,8 @@ async def transactions(
     query = JournalTransaction.filter(member_id=member_id)
     if before_id is not None:
         query = query.filter(id__lt=before_id)
-    rows = await query.order_by("-id").limit(size + 1).prefetch_related("postings__account")
-    entries = [_entry(txn) for txn in rows[:size]]
+    rows = await query.order_by("-id").limit(size + 1)
+    entries = [entry_of(txn) for txn in rows[:size]]
     return Page(entries, len(rows) > size)
 
 

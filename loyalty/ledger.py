@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
 from tortoise.expressions import F
@@ -40,6 +41,7 @@ class SystemAccount(StrEnum):
     CREDIT_SPENT = "credit:spent"
     CREDIT_ADJUSTMENT = "credit:adjustment"
     CREDIT_CASHBACK = "credit:cashback"
+    POINTS_EXPIRED = "points:expired"
 
     @property
     def unit(self) -> Unit:
@@ -83,15 +85,13 @@ def member_account_code(member_id: int, purse: Purse) -> str:
     return f"member:{member_id}:{purse.value}"
 
 
-async def open_member_accounts(member_id: int) -> None:
-    await Account.bulk_create(
-        [
-            Account(
-                code=member_account_code(member_id, purse), unit=purse.unit, member_id=member_id
-            )
-            for purse in Purse
-        ]
-    )
+async def open_member_accounts(member_id: int) -> dict[Purse, Account]:
+    return {
+        purse: await Account.create(
+            code=member_account_code(member_id, purse), unit=purse.unit, member_id=member_id
+        )
+        for purse in Purse
+    }
 
 
 async def member_account(member_id: int, purse: Purse) -> Account:
@@ -137,6 +137,16 @@ def _check_balanced(legs: list[Leg]) -> None:
         raise ValueError(f"legs do not sum to zero: {unbalanced}")
 
 
+def member_accounts_of(member_id: int, points_account_id: int, credit_account_id: int):
+    """A member's two accounts from their ids, without a query (the standing row holds them)."""
+    return {
+        Purse.POINTS: Account(
+            id=points_account_id, unit=Unit.POINTS, member_id=member_id, balance=0
+        ),
+        Purse.CREDIT: Account(id=credit_account_id, unit=Unit.RIAL, member_id=member_id, balance=0),
+    }
+
+
 async def post(
     *,
     kind: TransactionKind,
@@ -150,10 +160,19 @@ async def post(
     reverses_id: int | None = None,
     staff_id: int | None = None,
     branch_id: int | None = None,
+    lines: list[dict] | None = None,
+    tier_points: int = 0,
+    points_expire_at: datetime | None = None,
 ) -> JournalTransaction:
     """Record one balanced transaction. Call inside a database transaction."""
     _check_balanced(legs)
+    own = [leg for leg in legs if leg.account.member_id is not None]  # type: ignore[attr-defined]
     transaction = await JournalTransaction.create(
+        points=sum(leg.amount for leg in own if leg.account.unit is Unit.POINTS),
+        credit=sum(leg.amount for leg in own if leg.account.unit is Unit.RIAL),
+        tier_points=tier_points,
+        lines=lines or [],
+        points_expire_at=points_expire_at,
         kind=kind,
         member_id=member_id,
         idempotency_key=idempotency_key,
@@ -171,9 +190,7 @@ async def post(
             for leg in legs
         ]
     )
-    for leg in legs:
-        if leg.account.member_id is None:  # type: ignore[attr-defined]
-            continue
+    for leg in own:
         updated = await Account.filter(id=leg.account.id, balance__gte=-leg.amount).update(
             balance=F("balance") + leg.amount
         )
@@ -181,6 +198,14 @@ async def post(
             available = await Account.get(id=leg.account.id).values_list("balance", flat=True)
             raise InsufficientBalance(leg.account.unit.value, int(available), -leg.amount)  # type: ignore[arg-type]
     return transaction
+
+
+async def transfer_from(
+    own: Account, amount: int, counterpart: SystemAccount, **details: object
+) -> JournalTransaction:
+    """Like `transfer`, for a member account already in hand."""
+    other = await system_account(counterpart)
+    return await post(legs=[Leg(own, amount), Leg(other, -amount)], **details)  # type: ignore[arg-type]
 
 
 async def transfer(

@@ -13,6 +13,7 @@ from loyalty.actors import Actor, ActorKind
 from loyalty.errors import DomainError, ErrorCode, InvalidInput, NotFound
 from loyalty.models import Branch, Card, CardStatus, Gender, Language, Member
 from loyalty.phones import normalise_phone
+from loyalty.programme import standing
 
 MAX_INTERESTS = 20
 
@@ -71,7 +72,7 @@ async def enrol(
     try:
         async with in_transaction():
             member = await Member.create(phone=e164, enrolled_branch_id=branch_id, **values)
-            await ledger.open_member_accounts(member.id)
+            await standing.open_for(member.id, await ledger.open_member_accounts(member.id))
     except IntegrityError:
         # Another request enrolled the same phone a moment ago.
         return await Member.get(phone=e164), False

@@ -3,31 +3,43 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from tortoise.expressions import F
 
-from loyalty import earning, history, ledger, validation
+from loyalty import clock, history, ledger, members, validation
 from loyalty.actors import Actor
-from loyalty.earning import EarningRule, PurchaseContext
 from loyalty.errors import Conflict, DomainError, ErrorCode, InvalidInput, NotFound
 from loyalty.history import HistoryEntry
 from loyalty.idempotency import check_key, derived_key, request_hash, run_once
-from loyalty.ledger import Balances, SystemAccount
+from loyalty.ledger import Balances, Purse, SystemAccount
 from loyalty.models import (
     Branch,
+    DiscountSource,
+    EventAward,
     JournalTransaction,
     Member,
+    MemberStanding,
     Purchase,
+    PurchaseDiscount,
     PurchaseItem,
     Reversal,
     Role,
+    TierChange,
     TransactionKind,
 )
 from loyalty.money import format_money, format_points
-from loyalty.settings import get_settings
+from loyalty.programme import engine, expiry, explain, referral, snapshot, tiers
+from loyalty.programme import standing as standings
+from loyalty.programme.definitions import EventPoints
+from loyalty.programme.engine import CREDIT, DISCOUNT, POINTS, Line
+from loyalty.programme.explain import Text
+from loyalty.programme.facts import Facts, event_awards_since, from_standing, with_spend_windows
+from loyalty.programme.snapshot import Programme
 from loyalty.wallet import COUNTER_ROLES
+
+UNLOCKED = "unlocked"
 
 MAX_ITEMS = 200
 # Offline stations replay what they recorded while the link was down, so the past is allowed.
@@ -72,6 +84,24 @@ class PurchaseResult:
     earned: list[HistoryEntry]
     balances: Balances | None
     replayed: bool
+    # What the programme gave, one line per rule, and offers the next visit unlocks.
+    discounts: list[Line] = field(default_factory=list)
+    lines: list[Line] = field(default_factory=list)
+    unlocked: list[Text] = field(default_factory=list)
+    tier_change: TierChange | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    """What a basket would earn and be discounted, written nowhere."""
+
+    amount: int
+    net_amount: int
+    discounts: list[Line]
+    lines: list[Line]
+    points: int
+    credit: int
+    unlocked: list[Text]
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,11 +111,6 @@ class RefundResult:
     reversed: list[JournalTransaction]
     balances: Balances | None
     replayed: bool
-
-
-def default_rules() -> list[EarningRule]:
-    settings = get_settings()
-    return [earning.PointsPerRial(points=settings.earn_points, per_rial=settings.earn_per_rial)]
 
 
 def _occurred_at(value: datetime | None, now: datetime) -> datetime:
@@ -100,6 +125,90 @@ def _occurred_at(value: datetime | None, now: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
+def _basket(
+    amount: int, branch_id: int, lines: Sequence[LineItem], paid_with_credit: int
+) -> engine.Basket:
+    validation.positive_amount(amount, field="amount")
+    if paid_with_credit:
+        validation.positive_amount(paid_with_credit, field="paidWithCredit")
+        if paid_with_credit > amount:
+            raise InvalidInput(
+                "paidWithCredit cannot be more than the amount",
+                field="paidWithCredit",
+                code=ErrorCode.INVALID_AMOUNT,
+            )
+    if len(lines) > MAX_ITEMS:
+        raise InvalidInput(f"at most {MAX_ITEMS} items", field="items")
+    return engine.Basket(
+        amount=amount,
+        branch_id=branch_id,
+        items=tuple(engine.Item(line.sku, line.category, line.amount) for line in lines),
+        paid_with_credit=paid_with_credit,
+    )
+
+
+async def _facts(
+    programme: Programme, standing: MemberStanding, basket: engine.Basket, at: datetime
+) -> Facts:
+    """The member's history facts, with what the rules in force need beyond the standing."""
+    tier = programme.tier(standing.tier_id)  # type: ignore[attr-defined]
+    facts = from_standing(standing, at, tier.rank if tier else None)
+    rules = engine.rules_in_force(programme, at, basket.branch_id)
+    member_id = standing.member_id  # type: ignore[attr-defined]
+    facts = await with_spend_windows(facts, member_id, engine.spend_windows(rules))
+    counts = {
+        rule.id: await event_awards_since(
+            member_id, rule.id, clock.period_start(rule.params.cap_period, at)
+        )
+        for rule in rules
+        if isinstance(rule.params, EventPoints) and rule.params.event == "visit"
+    }
+    return replace(facts, event_awards=counts) if counts else facts
+
+
+async def quote(
+    actor: Actor,
+    *,
+    member_id: int,
+    branch_id: int,
+    amount: int,
+    items: Sequence[LineItem] = (),
+    paid_with_credit: int = 0,
+) -> Quote:
+    """A dry run: what this basket would earn this member now. Nothing is written."""
+    actor.require_staff(*COUNTER_ROLES)
+    actor.require_branch(branch_id)
+    basket = _basket(amount, branch_id, [item.cleaned() for item in items], paid_with_credit)
+    if not await Branch.exists(id=branch_id):
+        raise NotFound("branch", branch_id)
+    await members.get(member_id)
+    programme = await snapshot.current()
+    now = datetime.now(UTC)
+    facts = await _facts(programme, await standings.get(member_id), basket, now)
+    outcome = engine.evaluate(programme, basket, facts)
+    return Quote(
+        amount=amount,
+        net_amount=outcome.net_amount,
+        discounts=outcome.discounts,
+        lines=outcome.awards,
+        points=outcome.points,
+        credit=outcome.credit,
+        unlocked=engine.unlocked(programme, branch_id, facts, facts.after_visit(amount)),
+    )
+
+
+@dataclass(slots=True)
+class _Written:
+    """What the write made, so a first (not replayed) request need not read it back."""
+
+    items: list[PurchaseItem] = field(default_factory=list)
+    earned: list[HistoryEntry] = field(default_factory=list)
+    discounts: list[Line] = field(default_factory=list)
+    lines: list[Line] = field(default_factory=list)
+    unlocked: list[Text] = field(default_factory=list)
+    tier_change: TierChange | None = None
+
+
 async def record(
     actor: Actor,
     *,
@@ -110,16 +219,18 @@ async def record(
     member_id: int | None = None,
     items: Sequence[LineItem] = (),
     occurred_at: datetime | None = None,
-    rules: Sequence[EarningRule] | None = None,
+    paid_with_credit: int = 0,
 ) -> PurchaseResult:
-    """Record a purchase and, for a member, what it earns, in one database transaction."""
+    """Record a purchase and apply the programme to it, in one database transaction."""
     actor.require_staff(*COUNTER_ROLES)
     key = check_key(idempotency_key)
-    validation.positive_amount(amount, field="amount")
     receipt = validation.text(receipt_number, field="receiptNumber", max_length=64, required=True)
     if len(items) > MAX_ITEMS:
         raise InvalidInput(f"at most {MAX_ITEMS} items", field="items")
     lines = [item.cleaned() for item in items]
+    basket = _basket(amount, branch_id, lines, paid_with_credit)
+    if paid_with_credit and member_id is None:
+        raise InvalidInput("only a member can pay with credit", field="paidWithCredit")
     now = datetime.now(UTC)
     when = _occurred_at(occurred_at, now)
     # Unknown branches and members are caught by the foreign keys (see `explain_refusal`):
@@ -134,57 +245,33 @@ async def record(
             "receipt": receipt,
             "items": [asdict(line) for line in lines],
             "occurred_at": occurred_at.isoformat() if occurred_at else None,
+            "paid_with_credit": paid_with_credit,
         }
     )
-    awards = []
-    if member_id is not None:
-        context = PurchaseContext(
-            member_id=member_id, branch_id=branch_id, amount=amount, occurred_at=when
-        )
-        awards = earning.evaluate(default_rules() if rules is None else rules, context)
-
-    # What the write made, so a first (not replayed) request need not read it back.
-    written_items: list[PurchaseItem] = []
-    written_earned: list[HistoryEntry] = []
+    programme = await snapshot.current()
+    written = _Written()
 
     async def write() -> Purchase:
-        written_items.clear()
-        written_earned.clear()
+        nonlocal written
+        written = _Written()
         purchase = await Purchase.create(
             branch_id=branch_id,
             receipt_number=receipt,
             member_id=member_id,
             amount=amount,
+            paid_with_credit=paid_with_credit,
             occurred_at=when,
             recorded_by_id=actor.staff_id,
             idempotency_key=key,
             request_hash=digest,
         )
         if lines:
-            written_items.extend(
+            written.items = [
                 PurchaseItem(purchase_id=purchase.id, **asdict(line)) for line in lines
-            )
-            await PurchaseItem.bulk_create(written_items)
-        for award in awards:
-            transaction = await ledger.transfer(
-                kind=TransactionKind.EARN,
-                member_id=member_id,
-                purse=award.purse,  # type: ignore[arg-type]
-                amount=award.amount,
-                counterpart=SystemAccount.POINTS_ISSUED
-                if award.purse is ledger.Purse.POINTS
-                else SystemAccount.CREDIT_CASHBACK,
-                idempotency_key=derived_key("purchase", purchase.id, award.rule, award.purse),
-                request_hash=digest,
-                reason_code=award.rule,
-                reason=award.reason,
-                purchase_id=purchase.id,
-                staff_id=actor.staff_id,
-                branch_id=branch_id,
-            )
-            written_earned.append(
-                history.transfer_entry(transaction, award.purse.unit, award.amount)
-            )
+            ]
+            await PurchaseItem.bulk_create(written.items)
+        if member_id is not None:
+            await _apply_programme(actor, programme, purchase, basket, digest, written)
         return purchase
 
     async def explain_refusal() -> None:
@@ -206,16 +293,224 @@ async def record(
         look_first=False,
     )
     if replayed:
-        items = await PurchaseItem.filter(purchase_id=purchase.id).order_by("id")
-        earned = await history.entries(
-            await JournalTransaction.filter(
-                purchase_id=purchase.id, kind=TransactionKind.EARN
-            ).values_list("id", flat=True)
-        )
-    else:
-        items, earned = list(written_items), list(written_earned)
+        written = await _read_back(purchase)
     balances = await ledger.balances(member_id) if member_id is not None else None
-    return PurchaseResult(purchase, items, earned, balances, replayed)
+    return PurchaseResult(
+        purchase,
+        written.items,
+        written.earned,
+        balances,
+        replayed,
+        discounts=written.discounts,
+        lines=written.lines,
+        unlocked=written.unlocked,
+        tier_change=written.tier_change,
+    )
+
+
+async def _apply_programme(
+    actor: Actor,
+    programme: Programme,
+    purchase: Purchase,
+    basket: engine.Basket,
+    digest: str,
+    written: _Written,
+) -> None:
+    """Discounts, payment with credit, earnings, standing, tier and referral of one purchase."""
+    member_id: int = purchase.member_id  # type: ignore[attr-defined,assignment]
+    when = purchase.occurred_at
+    standing = await standings.lock(member_id)
+    facts = await _facts(programme, standing, basket, when)
+    outcome = engine.evaluate(programme, basket, facts)
+    accounts = ledger.member_accounts_of(
+        member_id, standing.points_account_id, standing.credit_account_id
+    )
+    common = {
+        "member_id": member_id,
+        "request_hash": digest,
+        "purchase_id": purchase.id,
+        "staff_id": actor.staff_id,
+        "branch_id": basket.branch_id,
+    }
+    if basket.paid_with_credit:
+        spent = await ledger.transfer_from(
+            accounts[Purse.CREDIT],
+            -basket.paid_with_credit,
+            SystemAccount.CREDIT_SPENT,
+            kind=TransactionKind.SPEND,
+            idempotency_key=derived_key("purchase", purchase.id, "credit"),
+            reason_code="pay_with_credit",
+            reason=f"Paid {format_money(basket.paid_with_credit)} of the purchase with credit",
+            **common,
+        )
+        written.earned.append(history.entry_of(spent))
+    if outcome.discounts:
+        await _record_discounts(purchase, outcome.discounts)
+        written.discounts = list(outcome.discounts)
+
+    awards = list(outcome.awards)
+    points, credit = outcome.points, outcome.credit
+    recovered_points = min(standing.points_debt, max(points, 0))
+    recovered_credit = min(standing.credit_debt, credit)
+    if recovered_points:
+        awards.append(_recovery_line(POINTS, recovered_points))
+    if recovered_credit:
+        awards.append(_recovery_line(CREDIT, recovered_credit))
+
+    tier_change = None
+    tier_before = standing.tier_id  # type: ignore[attr-defined]
+    expires = None
+    legs: list[ledger.Leg] = []
+    if points - recovered_points:
+        expires = expiry.expires_at(programme.expiry_policy, when)  # type: ignore[arg-type]
+        issued = await ledger.system_account(SystemAccount.POINTS_ISSUED)
+        legs += [
+            ledger.Leg(accounts[Purse.POINTS], points - recovered_points),
+            ledger.Leg(issued, recovered_points - points),
+        ]
+    if credit - recovered_credit:
+        cashback = await ledger.system_account(SystemAccount.CREDIT_CASHBACK)
+        legs += [
+            ledger.Leg(accounts[Purse.CREDIT], credit - recovered_credit),
+            ledger.Leg(cashback, recovered_credit - credit),
+        ]
+    await _update_standing(standing, purchase, basket, recovered_points, recovered_credit, expires)
+    if outcome.events:
+        await EventAward.bulk_create(
+            [
+                EventAward(
+                    member_id=member_id,
+                    event="visit",
+                    reference=f"purchase:{purchase.id}",
+                    rule_id=rule.id,
+                    points=rule.params.points,  # type: ignore[union-attr]
+                )
+                for rule in outcome.events
+            ]
+        )
+    earn_lines = [line.as_json() for line in awards]
+    if legs:
+        earn = await ledger.post(
+            kind=TransactionKind.EARN,
+            legs=legs,
+            idempotency_key=derived_key("purchase", purchase.id, "earn"),
+            reason_code="earn",
+            reason="; ".join(line.text.en for line in awards)[:500],
+            lines=earn_lines,
+            tier_points=points,
+            points_expire_at=expires,
+            **common,
+        )
+        written.earned.append(history.entry_of(earn))
+    tier_change = await tiers.upgrade_if_reached(standing, programme, when, purchase.id)
+    await referral.after_purchase(actor, member_id, facts.visit_number, purchase, digest)
+    after = facts.after_visit(basket.amount)
+    if tier_change is not None:
+        new_tier = programme.tier(tier_change.to_tier_id)  # type: ignore[attr-defined]
+        after = replace(after, tier_id=new_tier.id, tier_rank=new_tier.rank)
+    written.unlocked = engine.unlocked(programme, basket.branch_id, facts, after)
+    if tier_change is not None and tier_before != tier_change.to_tier_id:  # type: ignore[attr-defined]
+        new_tier = programme.tier(tier_change.to_tier_id)  # type: ignore[attr-defined]
+        written.unlocked.insert(
+            0,
+            Text(
+                f"Welcome to the {new_tier.name} tier",
+                f"به سطح {new_tier.name_fa or new_tier.name} خوش آمدید",
+            ),
+        )
+    if written.unlocked and legs:
+        # Kept with the earnings so a replayed request tells the same news (rarely written).
+        unlocked = [Line("unlocked", UNLOCKED, 0, text).as_json() for text in written.unlocked]
+        await JournalTransaction.filter(id=earn.id).update(lines=earn_lines + unlocked)
+    written.lines = awards
+    written.tier_change = tier_change
+
+
+async def _record_discounts(purchase: Purchase, discounts: list[Line]) -> None:
+    total = sum(line.amount for line in discounts)
+    await Purchase.filter(id=purchase.id).update(discount=total)
+    purchase.discount = total
+    await PurchaseDiscount.bulk_create(
+        [
+            PurchaseDiscount(
+                purchase_id=purchase.id,
+                member_id=purchase.member_id,  # type: ignore[attr-defined]
+                source=DiscountSource.RULE,
+                source_id=line.rule_id or 0,
+                amount=line.amount,
+                reason=line.text.en[:300],
+            )
+            for line in discounts
+        ]
+    )
+
+
+def _recovery_line(purse: str, amount: int) -> Line:
+    what = explain.points(amount) if purse == POINTS else explain.money(amount)
+    return Line(
+        "debt_recovery",
+        purse,
+        -amount,
+        Text(
+            f"{what.en} kept back towards an earlier refund",
+            f"{what.fa} بابت بازپرداخت یک مرجوعی قبلی کسر شد",
+        ),
+    )
+
+
+async def _update_standing(
+    standing: MemberStanding,
+    purchase: Purchase,
+    basket: engine.Basket,
+    recovered_points: int,
+    recovered_credit: int,
+    expires: datetime | None,
+) -> None:
+    when = purchase.occurred_at
+    values: dict = {
+        "visit_count": F("visit_count") + 1,
+        "spend_total": F("spend_total") + basket.amount,
+    }
+    # Offline stations replay older purchases: first and last visit keep their order.
+    if standing.first_visit_at is None or when < standing.first_visit_at:
+        values["first_visit_at"] = when
+    if standing.last_visit_at is None or when > standing.last_visit_at:
+        values["last_visit_at"] = when
+    if recovered_points:
+        values["points_debt"] = F("points_debt") - recovered_points
+    if recovered_credit:
+        values["credit_debt"] = F("credit_debt") - recovered_credit
+    if expires is not None and (
+        standing.next_expiry_at is None or expires < standing.next_expiry_at
+    ):
+        values["next_expiry_at"] = expires
+    await MemberStanding.filter(id=standing.id).update(**values)
+
+
+async def _read_back(purchase: Purchase) -> _Written:
+    """What a purchase recorded earlier gave, for a replayed request."""
+    transactions = (
+        await JournalTransaction.filter(
+            purchase_id=purchase.id,
+            member_id=purchase.member_id,  # type: ignore[attr-defined]
+        )
+        .exclude(kind=TransactionKind.REVERSAL)
+        .order_by("id")
+    )
+    earned = [history.entry_of(txn) for txn in transactions]
+    lines = [Line.from_json(raw) for txn in transactions for raw in txn.lines]
+    discounts = await PurchaseDiscount.filter(purchase_id=purchase.id).order_by("id")
+    return _Written(
+        items=await PurchaseItem.filter(purchase_id=purchase.id).order_by("id"),
+        earned=earned,
+        discounts=[
+            Line("discount", DISCOUNT, d.amount, Text(d.reason, d.reason), d.source_id or None)
+            for d in discounts
+        ],
+        lines=[line for line in lines if line.purse != UNLOCKED],
+        unlocked=[line.text for line in lines if line.purse == UNLOCKED],
+        tier_change=await TierChange.get_or_none(purchase_id=purchase.id),
+    )
 
 
 async def refund(

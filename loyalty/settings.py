@@ -26,9 +26,11 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     secret_key: str = DEVELOPMENT_SECRET
     timezone: str = "Asia/Tehran"
+    # The calendar the club's years and months follow (points expiry, calendar-year tiers).
+    calendar: Literal["jalali", "gregorian"] = "jalali"
     currency_display: Literal["rial", "toman"] = "toman"
 
-    # The simple earning rule of the core: `earn_points` points for every `earn_per_rial` Rials.
+    # Until a manager sets up earning rules: `earn_points` points for every `earn_per_rial` Rials.
     earn_points: int = Field(default=1, ge=0)
     earn_per_rial: int = Field(default=10_000, gt=0)
 

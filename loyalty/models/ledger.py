@@ -25,6 +25,7 @@ class TransactionKind(StrEnum):
     TOP_UP = "top_up"
     ADJUST = "adjust"
     REVERSAL = "reversal"
+    EXPIRE = "expire"
 
 
 class Account(Model):
@@ -66,11 +67,24 @@ class JournalTransaction(Model):
     staff: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
         "loyalty.StaffUser", null=True, on_delete=fields.RESTRICT, related_name="transactions"
     )
+    # The member's side of the legs, kept with the transaction so history needs no join.
+    points = fields.BigIntField(default=0)
+    credit = fields.BigIntField(default=0)
+    # Points that count towards tiers: earned, less earnings taken back.
+    tier_points = fields.BigIntField(default=0)
+    # One line per rule that fired: what it gave and why.
+    lines = fields.JSONField(default=list)
+    points_expire_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True, db_index=True)
 
     class Meta:
         table = "journal_transaction"
-        indexes = (("member_id", "id"), ("purchase_id",), ("reverses_id",))
+        indexes = (
+            ("member_id", "id"),
+            ("member_id", "created_at"),
+            ("purchase_id",),
+            ("reverses_id",),
+        )
 
 
 class Reversal(Model):

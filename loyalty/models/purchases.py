@@ -17,6 +17,8 @@ class Purchase(Model):
     )
     amount = fields.BigIntField(description="Rials")
     refunded_amount = fields.BigIntField(default=0, description="Rials")
+    discount = fields.BigIntField(default=0, description="Rials the club took off")
+    paid_with_credit = fields.BigIntField(default=0, description="Rials")
     occurred_at = fields.DatetimeField(db_index=True)
     recorded_by: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
         "loyalty.StaffUser", null=True, on_delete=fields.RESTRICT, related_name="purchases"
@@ -28,7 +30,7 @@ class Purchase(Model):
     class Meta:
         table = "purchase"
         unique_together = (("branch", "receipt_number"),)
-        indexes = (("member_id", "id"),)
+        indexes = (("member_id", "id"), ("member_id", "occurred_at"))
 
 
 class PurchaseItem(Model):

@@ -89,7 +89,9 @@ async def test_the_counter_day(api: Api) -> None:
     recorded = (await api.call(RECORD, {"input": purchase}, cashier))["recordPurchase"]
     assert recorded["pointsEarned"] == 300_000  # above 32 bits in Rials: BigInt carries it
     assert recorded["purchase"]["branch"]["code"] == shop.code
-    assert recorded["earned"] == [{"reason": "1 point per 1,000 Toman spent", "points": 300_000}]
+    assert recorded["earned"] == [
+        {"reason": "1 point for every 1,000 Toman of purchases", "points": 300_000}
+    ]
     replay = (await api.call(RECORD, {"input": purchase}, cashier))["recordPurchase"]
     assert replay["replayed"] is True and replay["purchase"]["id"] == recorded["purchase"]["id"]
     assert replay["balances"]["points"] == 300_000

@@ -99,7 +99,7 @@ async def test_member_sees_own_history_with_reasons_and_pages(api: Api) -> None:
     assert page1["tier"]["code"] == "member"
     edges = page1["history"]["edges"]
     assert [e["node"]["points"] for e in edges] == [30, 20]
-    assert edges[0]["node"]["reason"] == "1 point per 1,000 Toman spent"
+    assert edges[0]["node"]["reason"] == "1 point for every 1,000 Toman of purchases"
     assert edges[0]["node"]["branch"]["name"] == shop.name
     assert page1["history"]["pageInfo"]["hasNextPage"] is True
     page2 = await api.call(ME, {"after": page1["history"]["pageInfo"]["endCursor"]}, token)

@@ -24,7 +24,8 @@ async def test_purchase_earns_points_and_refund_takes_them_back() -> None:
         receipt_number="R1",
         idempotency_key=f.key(),
     )
-    assert [t.reason_code for t in result.earned] == ["points_per_rial"]
+    assert [t.reason_code for t in result.earned] == ["earn"]
+    assert [line.code for line in result.lines] == ["points_per_amount"]
     assert result.balances == ledger.Balances(points=125, credit=0)
 
     refund = await purchases.refund(

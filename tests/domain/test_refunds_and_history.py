@@ -309,7 +309,7 @@ async def test_history_entries_say_what_happened_in_words_and_numbers() -> None:
     seen = [(e.kind, e.points, e.credit, e.reason) for e in entries]
     assert seen == [
         (TransactionKind.TOP_UP, 0, 250_000, f"Credit topped up: {format_money(250_000)}"),
-        (TransactionKind.EARN, 125, 0, f"1 point per {format_money(10_000)} spent"),
+        (TransactionKind.EARN, 125, 0, f"1 point for every {format_money(10_000)} of purchases"),
         (TransactionKind.SPEND, -25, 0, "Spent 25 points"),
         (TransactionKind.SPEND, 0, -40_000, f"Spent {format_money(40_000)} of credit"),
         (TransactionKind.REVERSAL, -25, 0, "Refund of purchase: 25 points taken back"),

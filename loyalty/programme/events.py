@@ -1,0 +1,119 @@
+"""Points for events (a visit, a review, a completed profile, a referral, a birthday), each
+capped per member so it cannot be farmed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from loyalty import clock, ledger, members, validation
+from loyalty.actors import Actor
+from loyalty.errors import DomainError, ErrorCode, InvalidInput
+from loyalty.idempotency import derived_key, request_hash
+from loyalty.ledger import Purse, SystemAccount
+from loyalty.models import EventAward, JournalTransaction, Role, TransactionKind
+from loyalty.programme import engine, expiry, snapshot, standing
+from loyalty.programme.definitions import EVENTS, EventPoints
+from loyalty.programme.engine import POINTS, Line
+from loyalty.programme.facts import event_awards_since
+from loyalty.programme.rules import CompiledRule
+
+
+@dataclass(frozen=True, slots=True)
+class EventResult:
+    awarded: list[Line]
+    transaction: JournalTransaction | None
+
+
+def rules_for(programme: snapshot.Programme, event: str, at: datetime) -> list[CompiledRule]:
+    return [
+        rule
+        for rule in engine.rules_in_force(programme, at, None)
+        if isinstance(rule.params, EventPoints) and rule.params.event == event
+    ]
+
+
+async def award(
+    actor: Actor,
+    *,
+    member_id: int,
+    event: str,
+    reference: str,
+    purchase_id: int | None = None,
+    at: datetime | None = None,
+) -> EventResult:
+    """Give the points the event rules offer for `event`, once per `reference`, within caps.
+
+    Call inside a database transaction when part of a larger write (referral, profile);
+    staff record events such as a product review through `record`.
+    """
+    if event not in EVENTS:
+        raise InvalidInput(f"unknown event {event!r}", field="event")
+    at = at or datetime.now(UTC)
+    programme = await snapshot.current()
+    own = await standing.lock(member_id)
+    awarded: list[Line] = []
+    for rule in rules_for(programme, event, at):
+        params: EventPoints = rule.params  # type: ignore[assignment]
+        since = clock.period_start(params.cap_period, at)
+        if await event_awards_since(member_id, rule.id, since) >= params.cap_count:
+            continue
+        await EventAward.create(
+            member_id=member_id,
+            event=event,
+            reference=reference,
+            rule_id=rule.id,
+            points=params.points,
+        )
+        awarded.append(
+            Line(
+                rule.kind.value,
+                POINTS,
+                params.points,
+                engine.why(rule, programme),
+                rule.id,
+                rule.version,
+            )
+        )
+    if not awarded:
+        return EventResult([], None)
+    total = sum(line.amount for line in awarded)
+    expires = expiry.expires_at(programme.expiry_policy, at)  # type: ignore[arg-type]
+    accounts = ledger.member_accounts_of(member_id, own.points_account_id, own.credit_account_id)
+    transaction = await ledger.transfer_from(
+        accounts[Purse.POINTS],
+        total,
+        SystemAccount.POINTS_ISSUED,
+        kind=TransactionKind.EARN,
+        member_id=member_id,
+        idempotency_key=derived_key("event", member_id, event, reference),
+        request_hash=request_hash({"op": "event", "event": event, "reference": reference}),
+        reason_code=f"event_{event}",
+        reason="; ".join(line.text.en for line in awarded)[:500],
+        purchase_id=purchase_id,
+        staff_id=actor.staff_id,
+        lines=[line.as_json() for line in awarded],
+        tier_points=total,
+        points_expire_at=expires,
+    )
+    if expires is not None and (own.next_expiry_at is None or expires < own.next_expiry_at):
+        await own.__class__.filter(id=own.id).update(next_expiry_at=expires)
+    return EventResult(awarded, transaction)
+
+
+async def record(actor: Actor, *, member_id: int, event: str, reference: str) -> EventResult:
+    """Staff record an event for a member (e.g. a product review they approved)."""
+    actor.require_staff(Role.MANAGER, Role.CASHIER, Role.OPERATOR)
+    reference = validation.text(reference, field="reference", max_length=100, required=True)
+    await members.get(member_id)
+    try:
+        async with in_transaction():
+            return await award(actor, member_id=member_id, event=event, reference=reference)
+    except IntegrityError:
+        raise DomainError(
+            f"{event} {reference} was already rewarded for this member",
+            code=ErrorCode.ALREADY_EXISTS,
+        ) from None

@@ -1,0 +1,85 @@
+"""Club-wide settings of the programme: how tiers are earned and kept, when points expire."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from tortoise.transactions import in_transaction
+
+from loyalty.actors import Actor
+from loyalty.errors import InvalidInput
+from loyalty.models import ProgrammeSetting, Role
+from loyalty.programme import audit, snapshot
+
+
+class _Policy(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+class TierPolicy(_Policy):
+    """Tiers are reached by points earned (not the balance) or by Rials spent, over a period."""
+
+    metric: Literal["points_earned", "spend"] = "points_earned"
+    period: Literal["lifetime", "calendar_year", "rolling_days"] = "rolling_days"
+    window_days: int = Field(default=365, ge=1, le=3_660)
+    review_months: int = Field(default=12, ge=1, le=60)
+    grace_days: int = Field(default=30, ge=0, le=365)
+
+
+class ExpiryPolicy(_Policy):
+    """Points expire by lot: each earning on its own date."""
+
+    mode: Literal["never", "months_after_earning", "end_of_following_year"] = "never"
+    months: int = Field(default=12, ge=1, le=120)
+    warn_days: int = Field(default=30, ge=1, le=365)
+
+
+POLICIES: dict[str, type[_Policy]] = {"tiers": TierPolicy, "expiry": ExpiryPolicy}
+
+
+def parse(key: str, raw: object) -> _Policy:
+    try:
+        return POLICIES[key].model_validate(raw or {})
+    except ValidationError as error:
+        first = error.errors()[0]
+        field = ".".join(str(p) for p in first["loc"]) or key
+        raise InvalidInput(f"{key}.{field}: {first['msg']}", field=f"{key}.{field}") from None
+
+
+async def load(key: str) -> tuple[_Policy, int]:
+    """A policy and its version (0 when never set: the defaults)."""
+    row = await ProgrammeSetting.get_or_none(key=key)
+    if row is None:
+        return POLICIES[key](), 0
+    return parse(key, row.value), row.version
+
+
+async def save(
+    actor: Actor, key: str, raw: dict, *, expected_version: int | None = None
+) -> tuple[_Policy, int]:
+    actor.require_staff(Role.MANAGER)
+    if key not in POLICIES:
+        raise InvalidInput(f"unknown setting {key!r}", field="key")
+    policy = parse(key, raw)
+    value = policy.model_dump(mode="json")
+    async with in_transaction():
+        row = await ProgrammeSetting.filter(key=key).select_for_update().first()
+        current = row.version if row else 0
+        audit.check_version(key, current, expected_version)
+        if row is None:
+            await ProgrammeSetting.create(key=key, value=value, version=1)
+        elif not await ProgrammeSetting.filter(key=key, version=current).update(
+            value=value, version=current + 1
+        ):
+            raise audit.stale(key, current)
+        await audit.record(
+            actor,
+            entity="setting",
+            entity_id=key,
+            version=current + 1,
+            action="update",
+            snapshot=value,
+        )
+    snapshot.invalidate()
+    return policy, current + 1
