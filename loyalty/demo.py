@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from loyalty import members, purchases, staff, wallet
+from loyalty import members, purchases, refunds, staff, wallet
 from loyalty.actors import SYSTEM, Actor
 from loyalty.errors import Conflict
 from loyalty.ledger import Balances, Purse
@@ -624,7 +624,7 @@ async def load(
                 report.point_redemptions += 1
         if visit.refund:
             partial = visit.refund == "partial" and len(visit.items) > 1
-            refunded = await purchases.refund(
+            refunded = await refunds.refund(
                 cashier,
                 purchase_id=recorded.purchase.id,
                 idempotency_key=f"{prefix}-refund-{n}",

@@ -6,7 +6,7 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
-from loyalty import history, purchases, wallet
+from loyalty import history, purchases, refunds, wallet
 from loyalty.purchases import LineItem
 from schema.context import Context
 from schema.errors import (
@@ -273,7 +273,7 @@ class CounterMutations:
         info: Info[Context, None],
         input: Annotated[RefundPurchaseInput, strawberry.argument(description=INPUT)],
     ) -> RefundPurchaseResult:
-        result = await purchases.refund(
+        result = await refunds.refund(
             info.context.require_actor(),
             purchase_id=parse_id(input.purchase_id, "purchaseId"),
             amount=input.amount,

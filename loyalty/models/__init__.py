@@ -2,6 +2,7 @@
 
 from loyalty.models.auth import OtpChallenge, RefreshToken, SubjectKind
 from loyalty.models.club import Branch, Role, StaffUser
+from loyalty.models.devices import Device
 from loyalty.models.ledger import (
     Account,
     JournalTransaction,
@@ -44,6 +45,7 @@ __models__ = [
     ConfigChange,
     Coupon,
     CouponCode,
+    Device,
     EarningRule,
     EventAward,
     MemberStanding,
@@ -75,6 +77,7 @@ __all__ = [
     "ConfigChange",
     "Coupon",
     "CouponCode",
+    "Device",
     "DiscountSource",
     "EarningRule",
     "EventAward",

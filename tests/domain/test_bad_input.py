@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from loyalty import ledger, members, purchases, staff, validation, wallet
+from loyalty import ledger, members, purchases, refunds, staff, validation, wallet
 from loyalty.actors import SYSTEM, Actor
 from loyalty.errors import (
     Conflict,
@@ -175,7 +175,7 @@ def record(**kw: Any) -> Call:
 
 
 def refund(**kw: Any) -> Call:
-    return lambda w: purchases.refund(
+    return lambda w: refunds.refund(
         kw["actor"](w) if "actor" in kw else w.cashier,
         purchase_id=kw.get("purchase_id", w.purchase_id),
         amount=kw.get("amount"),

@@ -11,7 +11,7 @@ from collections import Counter
 
 import pytest
 
-from loyalty import ledger, members, purchases, wallet
+from loyalty import ledger, members, purchases, refunds, wallet
 from loyalty.actors import SYSTEM
 from loyalty.errors import DomainError, ErrorCode, InsufficientBalance
 from loyalty.ledger import Purse
@@ -189,13 +189,13 @@ async def test_concurrent_full_refunds_refund_once() -> None:
 
     results = await asyncio.gather(
         *(
-            purchases.refund(cashier, purchase_id=bought.purchase.id, idempotency_key=f.key())
+            refunds.refund(cashier, purchase_id=bought.purchase.id, idempotency_key=f.key())
             for _ in range(20)
         ),
         return_exceptions=True,
     )
 
-    ok = [r for r in results if isinstance(r, purchases.RefundResult)]
+    ok = [r for r in results if isinstance(r, refunds.RefundResult)]
     refused = [r for r in results if isinstance(r, DomainError)]
     assert len(ok) == 1 and len(refused) == 19, results
     assert {r.code for r in refused} == {ErrorCode.REFUND_EXCEEDS_PURCHASE}
@@ -222,7 +222,7 @@ async def test_concurrent_partial_refunds_never_exceed_the_purchase() -> None:
 
     results = await asyncio.gather(
         *(
-            purchases.refund(
+            refunds.refund(
                 cashier, purchase_id=bought.purchase.id, amount=300_000, idempotency_key=f.key()
             )
             for _ in range(12)
@@ -230,7 +230,7 @@ async def test_concurrent_partial_refunds_never_exceed_the_purchase() -> None:
         return_exceptions=True,
     )
 
-    ok = [r for r in results if isinstance(r, purchases.RefundResult)]
+    ok = [r for r in results if isinstance(r, refunds.RefundResult)]
     refused = [r for r in results if isinstance(r, DomainError)]
     assert len(ok) == 3 and len(refused) == 9, results
     assert {r.code for r in refused} == {ErrorCode.REFUND_EXCEEDS_PURCHASE}
@@ -243,7 +243,7 @@ async def test_concurrent_partial_refunds_never_exceed_the_purchase() -> None:
     assert taken == 90
 
     # The last 100,000 Rials can still be refunded, and then everything earned is back.
-    last = await purchases.refund(cashier, purchase_id=bought.purchase.id, idempotency_key=f.key())
+    last = await refunds.refund(cashier, purchase_id=bought.purchase.id, idempotency_key=f.key())
     assert last.purchase.refunded_amount == 1_000_000
     assert last.balances.points == 0
     assert (await reconcile()).ok
@@ -265,7 +265,7 @@ async def test_concurrent_refunds_with_one_key_refund_once() -> None:
 
     results = await asyncio.gather(
         *(
-            purchases.refund(
+            refunds.refund(
                 cashier, purchase_id=bought.purchase.id, amount=100_000, idempotency_key=key
             )
             for _ in range(20)

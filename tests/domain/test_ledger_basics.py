@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from loyalty import ledger, purchases, wallet
+from loyalty import ledger, purchases, refunds, wallet
 from loyalty.errors import Conflict, ErrorCode, InsufficientBalance, InvalidInput, PermissionDenied
 from loyalty.ledger import Purse
 from loyalty.models import JournalTransaction, Posting, Role
@@ -28,16 +28,14 @@ async def test_purchase_earns_points_and_refund_takes_them_back() -> None:
     assert [line.code for line in result.lines] == ["points_per_amount"]
     assert result.balances == ledger.Balances(points=125, credit=0)
 
-    refund = await purchases.refund(
+    refund = await refunds.refund(
         manager, purchase_id=result.purchase.id, amount=500_000, idempotency_key=f.key()
     )
     assert refund.balances.points == 75  # 125 * 500k / 1.25M = 50 back
-    refund = await purchases.refund(
-        manager, purchase_id=result.purchase.id, idempotency_key=f.key()
-    )
+    refund = await refunds.refund(manager, purchase_id=result.purchase.id, idempotency_key=f.key())
     assert refund.balances.points == 0
     with pytest.raises(Exception) as excinfo:
-        await purchases.refund(
+        await refunds.refund(
             manager, purchase_id=result.purchase.id, amount=1, idempotency_key=f.key()
         )
     assert excinfo.value.code is ErrorCode.REFUND_EXCEEDS_PURCHASE

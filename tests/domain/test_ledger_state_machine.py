@@ -31,7 +31,7 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from loyalty import ledger, members, purchases, wallet
+from loyalty import ledger, members, purchases, refunds, wallet
 from loyalty.actors import SYSTEM
 from loyalty.errors import Conflict, DomainError, ErrorCode, InsufficientBalance, InvalidInput
 from loyalty.ledger import Purse
@@ -269,7 +269,7 @@ class LedgerMachine(RuleBasedStateMachine):
     def refund_and_check(self, purchase_id: int, amount: int | None) -> None:
         model = self.purchase_model[purchase_id]
         left = model.amount - model.refunded
-        call = purchases.refund(
+        call = refunds.refund(
             self.cashier, purchase_id=purchase_id, amount=amount, idempotency_key=f.key()
         )
         wanted = left if amount is None else amount

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from loyalty import history, ledger, purchases, wallet
+from loyalty import history, ledger, purchases, refunds, wallet
 from loyalty.actors import Actor
 from loyalty.errors import DomainError, ErrorCode
 from loyalty.ledger import Balances, Purse
@@ -58,7 +58,7 @@ async def test_partial_refunds_take_back_the_floor_and_a_full_refund_all(
 
     refunded = 0
     for part in [*slices, None]:
-        result = await purchases.refund(
+        result = await refunds.refund(
             cashier, purchase_id=purchase_id, amount=part, idempotency_key=f.key()
         )
         step = amount - refunded if part is None else part
@@ -97,7 +97,7 @@ async def test_refund_after_the_points_were_spent_takes_what_is_held() -> None:
         cashier, member_id=sara.id, purse=Purse.POINTS, amount=80, idempotency_key=f.key()
     )
 
-    result = await purchases.refund(cashier, purchase_id=purchase_id, idempotency_key=f.key())
+    result = await refunds.refund(cashier, purchase_id=purchase_id, idempotency_key=f.key())
 
     assert result.balances == Balances(points=0, credit=0)
     assert result.purchase.refunded_amount == 1_000_000
@@ -119,7 +119,7 @@ async def test_refund_with_nothing_held_writes_no_ledger_transaction() -> None:
     )
     before = await JournalTransaction.all().count()
 
-    result = await purchases.refund(cashier, purchase_id=purchase_id, idempotency_key=f.key())
+    result = await refunds.refund(cashier, purchase_id=purchase_id, idempotency_key=f.key())
 
     assert result.reversed == [] and result.balances == Balances(points=0, credit=0)
     assert result.purchase.refunded_amount == 500_000  # the money is refunded all the same
@@ -138,7 +138,7 @@ async def test_a_later_refund_takes_what_an_earlier_one_could_not() -> None:
         cashier, member_id=sara.id, purse=Purse.POINTS, amount=70, idempotency_key=f.key()
     )
 
-    half = await purchases.refund(
+    half = await refunds.refund(
         cashier, purchase_id=purchase_id, amount=500_000, idempotency_key=f.key()
     )
     assert half.balances.points == 0
@@ -154,7 +154,7 @@ async def test_a_later_refund_takes_what_an_earlier_one_could_not() -> None:
         reason="birthday",
         idempotency_key=f.key(),
     )
-    rest = await purchases.refund(cashier, purchase_id=purchase_id, idempotency_key=f.key())
+    rest = await refunds.refund(cashier, purchase_id=purchase_id, idempotency_key=f.key())
     assert rest.reversed[0].reason == "Refund of purchase: 70 points taken back"
     assert rest.balances.points == 130  # 200 - (100 earned - 30 taken before)
     assert (await reconcile()).ok
@@ -164,10 +164,10 @@ async def test_nothing_is_left_to_refund_after_a_full_refund() -> None:
     shop_id, cashier = await _counter()
     sara = await f.member()
     purchase_id = await _buy(cashier, shop_id, sara.id, 300_000)
-    await purchases.refund(cashier, purchase_id=purchase_id, idempotency_key=f.key())
+    await refunds.refund(cashier, purchase_id=purchase_id, idempotency_key=f.key())
     for amount in (None, 1):
         with pytest.raises(DomainError) as excinfo:
-            await purchases.refund(
+            await refunds.refund(
                 cashier, purchase_id=purchase_id, amount=amount, idempotency_key=f.key()
             )
         assert excinfo.value.code is ErrorCode.REFUND_EXCEEDS_PURCHASE
@@ -180,9 +180,7 @@ async def test_refunding_an_anonymous_purchase_touches_no_ledger() -> None:
         cashier, branch_id=shop_id, amount=80_000, receipt_number="A1", idempotency_key=f.key()
     )
     assert bought.earned == [] and bought.balances is None
-    result = await purchases.refund(
-        cashier, purchase_id=bought.purchase.id, idempotency_key=f.key()
-    )
+    result = await refunds.refund(cashier, purchase_id=bought.purchase.id, idempotency_key=f.key())
     assert result.reversed == [] and result.balances is None
     assert result.purchase.refunded_amount == 80_000
     assert await JournalTransaction.all().count() == 0
@@ -193,10 +191,10 @@ async def test_a_refund_replays_with_its_key() -> None:
     sara = await f.member()
     purchase_id = await _buy(cashier, shop_id, sara.id, 400_000)
     key = f.key()
-    first = await purchases.refund(
+    first = await refunds.refund(
         cashier, purchase_id=purchase_id, amount=100_000, idempotency_key=key
     )
-    again = await purchases.refund(
+    again = await refunds.refund(
         cashier, purchase_id=purchase_id, amount=100_000, idempotency_key=key
     )
     assert again.replayed and again.refund.id == first.refund.id
@@ -246,7 +244,7 @@ async def _busy_member() -> tuple[int, list[int]]:
             )
         ).transaction.id
     )
-    refund = await purchases.refund(
+    refund = await refunds.refund(
         cashier, purchase_id=bought.purchase.id, amount=250_000, idempotency_key=f.key()
     )
     ids.append(refund.reversed[0].id)
