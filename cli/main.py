@@ -120,6 +120,27 @@ def _reconcile(args: argparse.Namespace) -> int:
     return asyncio.run(_with_orm(work))
 
 
+def _expire_points(args: argparse.Namespace) -> int:
+    from datetime import datetime
+
+    from loyalty.programme import expiry
+
+    try:
+        at = datetime.fromisoformat(args.at) if args.at else None
+    except ValueError:
+        at = None
+    if args.at and (at is None or at.tzinfo is None):
+        print("--at takes a moment with its zone, e.g. 2026-03-21T00:00+03:30", file=sys.stderr)
+        return 2
+
+    async def work() -> int:
+        run = await expiry.expire_due(at)
+        print(json.dumps({"members": run.members, "points": run.points}))
+        return 0
+
+    return asyncio.run(_with_orm(work))
+
+
 def _demo(args: argparse.Namespace) -> int:
     from tortoise.exceptions import OperationalError
 
@@ -223,6 +244,11 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "reconcile", help="prove cached balances equal the ledger; exit 1 if not"
     ).set_defaults(run=_reconcile)
+    expire = commands.add_parser(
+        "expire-points", help="expire the points whose date has come (the scheduled job)"
+    )
+    expire.add_argument("--at", help="as of this moment (ISO 8601 with a zone; default now)")
+    expire.set_defaults(run=_expire_points)
     commands.add_parser(
         "schema", help="print the GraphQL schema (SDL) as mobile_contract/schema.graphql holds it"
     ).set_defaults(run=_schema)

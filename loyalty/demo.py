@@ -24,8 +24,11 @@ from loyalty.actors import SYSTEM, Actor
 from loyalty.errors import Conflict
 from loyalty.ledger import Balances, Purse
 from loyalty.members import Profile
-from loyalty.models import Branch, Gender, Language, Role, StaffUser
+from loyalty.models import Branch, Gender, Language, Role, RuleKind, StaffUser
 from loyalty.phones import normalise_phone
+from loyalty.programme import policies, rules, tiers
+from loyalty.programme.rules import RuleSpec
+from loyalty.programme.tiers import TierSpec
 from loyalty.purchases import LineItem
 from loyalty.settings import get_settings
 
@@ -477,6 +480,75 @@ class StaffLogin:
     created: bool  # False: the username existed; its password was left as it was
 
 
+# A café's programme: points with double points on coffee, cash-back that rises for regulars,
+# a daily visit bonus, a welcome-back discount, event points and three tiers.
+DEMO_RULES = (
+    RuleSpec(
+        "Points for every purchase",
+        RuleKind.POINTS_PER_AMOUNT,
+        {
+            "points": 1,
+            "per_amount": 100_000,
+            "multipliers": [{"category": "coffee", "percent": 200}],
+        },
+    ),
+    RuleSpec("Cash-back", RuleKind.CASHBACK, {"basis_points": 300}, exclusive_group="cashback"),
+    RuleSpec(
+        "Regulars' cash-back",
+        RuleKind.CASHBACK,
+        {"basis_points": 500},
+        conditions={"min_visit_number": 11},
+        priority=10,
+        exclusive_group="cashback",
+    ),
+    RuleSpec(
+        "Visit bonus",
+        RuleKind.EVENT_POINTS,
+        {"event": "visit", "points": 5, "cap_count": 1, "cap_period": "day"},
+    ),
+    RuleSpec(
+        "Welcome back",
+        RuleKind.DISCOUNT,
+        {"basis_points": 1000, "max_amount": 500_000},
+        conditions={"min_days_since_last_visit": 30},
+    ),
+    RuleSpec(
+        "Refer a friend",
+        RuleKind.EVENT_POINTS,
+        {"event": "referral", "points": 200, "cap_count": 10, "cap_period": "year"},
+    ),
+    RuleSpec(
+        "Complete your profile",
+        RuleKind.EVENT_POINTS,
+        {"event": "profile_completed", "points": 50},
+    ),
+    RuleSpec(
+        "Birthday gift",
+        RuleKind.EVENT_POINTS,
+        {"event": "birthday", "points": 100, "cap_count": 1, "cap_period": "year"},
+    ),
+)
+DEMO_TIERS = (
+    TierSpec("Bronze", 0, 0, 100, name_fa="برنزی"),
+    TierSpec("Silver", 1, 1_000, 125, name_fa="نقره‌ای"),
+    TierSpec("Gold", 2, 5_000, 150, name_fa="طلایی"),
+)
+DEMO_POLICIES = {
+    "tiers": {"metric": "points_earned", "period": "rolling_days", "window_days": 365},
+    "expiry": {"mode": "months_after_earning", "months": 12},
+}
+
+
+async def _programme(manager: Actor) -> int:
+    for key, value in DEMO_POLICIES.items():
+        await policies.save(manager, key, value)
+    for tier in DEMO_TIERS:
+        await tiers.save(manager, tier)
+    for rule in DEMO_RULES:
+        await rules.create(manager, rule)
+    return len(DEMO_RULES)
+
+
 @dataclass(slots=True)
 class DemoReport:
     already_loaded: bool = False
@@ -490,6 +562,7 @@ class DemoReport:
     credit_spends: int = 0
     point_redemptions: int = 0
     refunds: int = 0
+    rules: int = 0
     seconds: float = 0.0
 
 
@@ -553,6 +626,8 @@ async def load(
         actors[(spec.role, spec.branch_code)] = Actor.staff(user)
         report.staff.append(StaffLogin(spec.username, spec.role, spec.branch_code, created))
     say(f"created {report.branches} branches and {len(report.staff)} staff accounts")
+    report.rules = await _programme(manager)
+    say(f"set up the programme: {report.rules} rules, {len(DEMO_TIERS)} tiers")
 
     member_ids: list[int] = []
     for i, planned in enumerate(demo.members):

@@ -184,12 +184,13 @@ async def post(
         staff_id=staff_id,
         branch_id=branch_id,
     )
-    await Posting.bulk_create(
-        [
-            Posting(transaction_id=transaction.id, account_id=leg.account.id, amount=leg.amount)
-            for leg in legs
-        ]
-    )
+    if legs:
+        await Posting.bulk_create(
+            [
+                Posting(transaction_id=transaction.id, account_id=leg.account.id, amount=leg.amount)
+                for leg in legs
+            ]
+        )
     for leg in own:
         updated = await Account.filter(id=leg.account.id, balance__gte=-leg.amount).update(
             balance=F("balance") + leg.amount

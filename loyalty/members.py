@@ -13,7 +13,7 @@ from loyalty.actors import Actor, ActorKind
 from loyalty.errors import DomainError, ErrorCode, InvalidInput, NotFound
 from loyalty.models import Branch, Card, CardStatus, Gender, Language, Member
 from loyalty.phones import normalise_phone
-from loyalty.programme import standing
+from loyalty.programme import referral, standing
 
 MAX_INTERESTS = 20
 
@@ -56,9 +56,17 @@ class Profile:
 
 
 async def enrol(
-    actor: Actor, phone: str, profile: Profile = Profile(), branch_id: int | None = None
+    actor: Actor,
+    phone: str,
+    profile: Profile = Profile(),
+    branch_id: int | None = None,
+    referral_code: str | None = None,
 ) -> tuple[Member, bool]:
-    """Enrol a member, or return the one already enrolled with this phone (created=False)."""
+    """Enrol a member, or return the one already enrolled with this phone (created=False).
+
+    `referral_code` is the code of the member who brought them; an unknown code enrols nobody.
+    A member already enrolled is not referred again.
+    """
     if actor.kind is not ActorKind.MEMBER:
         actor.require_staff()
     e164 = normalise_phone(phone)
@@ -66,6 +74,9 @@ async def enrol(
     branch_id = branch_id if branch_id is not None else actor.branch_id
     if branch_id is not None and not await Branch.exists(id=branch_id):
         raise NotFound("branch", branch_id)
+    code = referral.clean_code(referral_code)
+    if code is not None:
+        await referral.referrer_for(code)
     existing = await Member.get_or_none(phone=e164)
     if existing is not None:
         return existing, False
@@ -73,6 +84,8 @@ async def enrol(
         async with in_transaction():
             member = await Member.create(phone=e164, enrolled_branch_id=branch_id, **values)
             await standing.open_for(member.id, await ledger.open_member_accounts(member.id))
+            if code is not None:
+                await referral.register(member.id, code)
     except IntegrityError:
         # Another request enrolled the same phone a moment ago.
         return await Member.get(phone=e164), False

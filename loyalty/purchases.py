@@ -24,16 +24,25 @@ from loyalty.models import (
     Purchase,
     PurchaseDiscount,
     PurchaseItem,
+    RuleKind,
     TierChange,
     TransactionKind,
 )
 from loyalty.money import format_money
-from loyalty.programme import engine, expiry, explain, referral, snapshot, tiers
+from loyalty.programme import coupons, engine, expiry, explain, referral, rewards, snapshot, tiers
 from loyalty.programme import standing as standings
+from loyalty.programme.coupons import Cart
 from loyalty.programme.definitions import EventPoints
 from loyalty.programme.engine import CREDIT, DISCOUNT, POINTS, Line
 from loyalty.programme.explain import Text
-from loyalty.programme.facts import Facts, event_awards_since, from_standing, with_spend_windows
+from loyalty.programme.facts import (
+    Facts,
+    event_awards_in_period,
+    from_standing,
+    period_end,
+    visited_between,
+    with_spend_windows,
+)
 from loyalty.programme.snapshot import Programme
 from loyalty.wallet import COUNTER_ROLES
 
@@ -136,6 +145,17 @@ def _basket(
     )
 
 
+def _check_credit_fits(basket: engine.Basket, outcome: engine.Outcome) -> None:
+    """Credit pays what is due after discounts, never more (the rest would be lost)."""
+    due = max(0, basket.amount - basket.discount_given) - outcome.discount
+    if basket.paid_with_credit > due:
+        raise InvalidInput(
+            f"paidWithCredit is more than the {format_money(due)} due after discounts",
+            field="paidWithCredit",
+            code=ErrorCode.INVALID_AMOUNT,
+        )
+
+
 async def _facts(
     programme: Programme, standing: MemberStanding, basket: engine.Basket, at: datetime
 ) -> Facts:
@@ -144,14 +164,23 @@ async def _facts(
     facts = from_standing(standing, at, tier.rank if tier else None)
     rules = engine.rules_in_force(programme, at, basket.branch_id)
     member_id = standing.member_id  # type: ignore[attr-defined]
-    facts = await with_spend_windows(facts, member_id, engine.spend_windows(rules))
-    counts = {
-        rule.id: await event_awards_since(
-            member_id, rule.id, clock.period_start(rule.params.cap_period, at)
-        )
-        for rule in rules
-        if isinstance(rule.params, EventPoints) and rule.params.event == "visit"
+    # Purchases, and so visit awards, all lie between the first and last visit: a period outside
+    # that span holds none, and needs no query.
+    windows = {
+        days
+        for days in engine.spend_windows(rules)
+        if visited_between(standing, at - timedelta(days=days), at)
     }
+    facts = await with_spend_windows(facts, member_id, windows)
+    counts = {}
+    for rule in rules:
+        if isinstance(rule.params, EventPoints) and rule.params.event == "visit":
+            start = clock.period_start(rule.params.cap_period, at)
+            end = period_end(rule.params.cap_period, start) if start else None
+            if visited_between(standing, start, end):
+                counts[rule.id] = await event_awards_in_period(
+                    member_id, rule.id, rule.params.cap_period, at
+                )
     return replace(facts, event_awards=counts) if counts else facts
 
 
@@ -163,22 +192,33 @@ async def quote(
     amount: int,
     items: Sequence[LineItem] = (),
     paid_with_credit: int = 0,
+    coupon_codes: Sequence[str] = (),
+    reward_ids: Sequence[int] = (),
 ) -> Quote:
-    """A dry run: what this basket would earn this member now. Nothing is written."""
+    """A dry run: what this basket would earn this member now. Nothing is written but a
+    failed code look-up, which counts against guessing here as at checkout."""
     actor.require_staff(*COUNTER_ROLES)
     actor.require_branch(branch_id)
-    basket = _basket(amount, branch_id, [item.cleaned() for item in items], paid_with_credit)
+    lines = [item.cleaned() for item in items]
+    basket = _basket(amount, branch_id, lines, paid_with_credit)
     if not await Branch.exists(id=branch_id):
         raise NotFound("branch", branch_id)
     await members.get(member_id)
     programme = await snapshot.current()
     now = datetime.now(UTC)
-    facts = await _facts(programme, await standings.get(member_id), basket, now)
+    standing = await standings.get(member_id)
+    checkout = rewards.Checkout(
+        Cart.of(amount, lines), await coupons.look_up(actor, coupon_codes), reward_ids
+    )
+    given = await rewards.at_checkout(standing, checkout, now)
+    basket = replace(basket, discount_given=sum(g.amount for g in given))
+    facts = await _facts(programme, standing, basket, now)
     outcome = engine.evaluate(programme, basket, facts)
+    _check_credit_fits(basket, outcome)
     return Quote(
         amount=amount,
         net_amount=outcome.net_amount,
-        discounts=outcome.discounts,
+        discounts=[g.line for g in given] + outcome.discounts,
         lines=outcome.awards,
         points=outcome.points,
         credit=outcome.credit,
@@ -209,8 +249,14 @@ async def record(
     items: Sequence[LineItem] = (),
     occurred_at: datetime | None = None,
     paid_with_credit: int = 0,
+    coupon_codes: Sequence[str] = (),
+    reward_ids: Sequence[int] = (),
 ) -> PurchaseResult:
-    """Record a purchase and apply the programme to it, in one database transaction."""
+    """Record a purchase and apply the programme to it, in one database transaction.
+
+    `coupon_codes` and `reward_ids` (the member's) are used on it, in that order; if one
+    cannot be, the whole purchase is refused and nothing changes.
+    """
     actor.require_staff(*COUNTER_ROLES)
     key = check_key(idempotency_key)
     receipt = validation.text(receipt_number, field="receiptNumber", max_length=64, required=True)
@@ -220,11 +266,19 @@ async def record(
     basket = _basket(amount, branch_id, lines, paid_with_credit)
     if paid_with_credit and member_id is None:
         raise InvalidInput("only a member can pay with credit", field="paidWithCredit")
+    if (coupon_codes or reward_ids) and member_id is None:
+        raise InvalidInput("codes and rewards are for members: name the member", field="memberId")
     now = datetime.now(UTC)
     when = _occurred_at(occurred_at, now)
     # Unknown branches and members are caught by the foreign keys (see `explain_refusal`):
     # looking them up first would cost every purchase two more round trips.
     actor.require_branch(branch_id)
+    checkout = None
+    if coupon_codes or reward_ids:
+        # Outside the purchase's transaction: a failed look-up counts as a guess even though
+        # the purchase is refused.
+        codes = await coupons.look_up(actor, coupon_codes)
+        checkout = rewards.Checkout(Cart.of(amount, lines), codes, reward_ids)
     digest = request_hash(
         {
             "op": "purchase",
@@ -235,6 +289,11 @@ async def record(
             "items": [asdict(line) for line in lines],
             "occurred_at": occurred_at.isoformat() if occurred_at else None,
             "paid_with_credit": paid_with_credit,
+            **(
+                {"coupons": [c.code for c in checkout.codes], "rewards": list(reward_ids)}
+                if checkout
+                else {}
+            ),
         }
     )
     programme = await snapshot.current()
@@ -260,7 +319,7 @@ async def record(
             ]
             await PurchaseItem.bulk_create(written.items)
         if member_id is not None:
-            await _apply_programme(actor, programme, purchase, basket, digest, written)
+            await _apply_programme(actor, programme, purchase, basket, digest, written, checkout)
         return purchase
 
     async def explain_refusal() -> None:
@@ -304,13 +363,25 @@ async def _apply_programme(
     basket: engine.Basket,
     digest: str,
     written: _Written,
+    checkout: rewards.Checkout | None = None,
 ) -> None:
-    """Discounts, payment with credit, earnings, standing, tier and referral of one purchase."""
+    """Codes and rewards, discounts, payment with credit, earnings, standing, tier and
+    referral of one purchase."""
     member_id: int = purchase.member_id  # type: ignore[attr-defined,assignment]
     when = purchase.occurred_at
     standing = await standings.lock(member_id)
+    if checkout is not None:
+        given = await rewards.at_checkout(standing, checkout, when)
+        spent = await rewards.redeem_at_checkout(
+            purchase, standing, given, request_hash=digest, staff_id=actor.staff_id
+        )
+        written.earned += [history.entry_of(txn) for txn in spent]
+        written.discounts = [g.line for g in given]
+        # Earning "net of discounts" is net of these too.
+        basket = replace(basket, discount_given=purchase.discount)
     facts = await _facts(programme, standing, basket, when)
     outcome = engine.evaluate(programme, basket, facts)
+    _check_credit_fits(basket, outcome)
     accounts = ledger.member_accounts_of(
         member_id, standing.points_account_id, standing.credit_account_id
     )
@@ -335,7 +406,7 @@ async def _apply_programme(
         written.earned.append(history.entry_of(spent))
     if outcome.discounts:
         await _record_discounts(purchase, outcome.discounts)
-        written.discounts = list(outcome.discounts)
+        written.discounts += outcome.discounts
 
     awards = list(outcome.awards)
     points, credit = outcome.points, outcome.credit
@@ -363,22 +434,29 @@ async def _apply_programme(
             ledger.Leg(accounts[Purse.CREDIT], credit - recovered_credit),
             ledger.Leg(cashback, recovered_credit - credit),
         ]
-    await _update_standing(standing, purchase, basket, recovered_points, recovered_credit, expires)
+    await _update_standing(
+        standing, purchase, basket, points, recovered_points, recovered_credit, expires
+    )
     if outcome.events:
         await EventAward.bulk_create(
             [
                 EventAward(
                     member_id=member_id,
                     event="visit",
-                    reference=f"purchase:{purchase.id}",
+                    # One award per rule: two visit rules may both fire on one purchase.
+                    reference=f"purchase:{purchase.id}:rule:{rule.id}",
                     rule_id=rule.id,
                     points=rule.params.points,  # type: ignore[union-attr]
+                    created_at=when,
                 )
                 for rule in outcome.events
             ]
         )
     earn_lines = [line.as_json() for line in awards]
-    if legs:
+    earn = None
+    # Written even when a debt took all it earned: its lines, tier points and what it recovered
+    # are what a later refund of this purchase gives back.
+    if awards:
         earn = await ledger.post(
             kind=TransactionKind.EARN,
             legs=legs,
@@ -407,7 +485,7 @@ async def _apply_programme(
                 f"به سطح {new_tier.name_fa or new_tier.name} خوش آمدید",
             ),
         )
-    if written.unlocked and legs:
+    if written.unlocked and earn is not None:
         # Kept with the earnings so a replayed request tells the same news (rarely written).
         unlocked = [Line("unlocked", UNLOCKED, 0, text).as_json() for text in written.unlocked]
         await JournalTransaction.filter(id=earn.id).update(lines=earn_lines + unlocked)
@@ -416,7 +494,7 @@ async def _apply_programme(
 
 
 async def _record_discounts(purchase: Purchase, discounts: list[Line]) -> None:
-    total = sum(line.amount for line in discounts)
+    total = purchase.discount + sum(line.amount for line in discounts)
     await Purchase.filter(id=purchase.id).update(discount=total)
     purchase.discount = total
     await PurchaseDiscount.bulk_create(
@@ -428,6 +506,7 @@ async def _record_discounts(purchase: Purchase, discounts: list[Line]) -> None:
                 source_id=line.rule_id or 0,
                 amount=line.amount,
                 reason=line.text.en[:300],
+                reason_fa=line.text.fa[:300],
             )
             for line in discounts
         ]
@@ -451,15 +530,21 @@ async def _update_standing(
     standing: MemberStanding,
     purchase: Purchase,
     basket: engine.Basket,
+    points: int,
     recovered_points: int,
     recovered_credit: int,
     expires: datetime | None,
 ) -> None:
+    """Bring the standing up to date with this purchase, in the database and in hand."""
     when = purchase.occurred_at
     values: dict = {
         "visit_count": F("visit_count") + 1,
         "spend_total": F("spend_total") + basket.amount,
     }
+    if points > 0:
+        values["tier_points_total"] = F("tier_points_total") + points
+    standing.spend_total += basket.amount
+    standing.tier_points_total += max(points, 0)
     # Offline stations replay older purchases: first and last visit keep their order.
     if standing.first_visit_at is None or when < standing.first_visit_at:
         values["first_visit_at"] = when
@@ -474,6 +559,18 @@ async def _update_standing(
     ):
         values["next_expiry_at"] = expires
     await MemberStanding.filter(id=standing.id).update(**values)
+
+
+def _discount_line(discount: PurchaseDiscount) -> Line:
+    """A discount as it was given: a rule's line names the rule, a code's or reward's its kind."""
+    by_rule = discount.source is DiscountSource.RULE
+    return Line(
+        RuleKind.DISCOUNT.value if by_rule else discount.source.value,
+        DISCOUNT,
+        discount.amount,
+        Text(discount.reason, discount.reason_fa or discount.reason),
+        discount.source_id if by_rule else None,
+    )
 
 
 async def _read_back(purchase: Purchase) -> _Written:
@@ -492,10 +589,7 @@ async def _read_back(purchase: Purchase) -> _Written:
     return _Written(
         items=await PurchaseItem.filter(purchase_id=purchase.id).order_by("id"),
         earned=earned,
-        discounts=[
-            Line("discount", DISCOUNT, d.amount, Text(d.reason, d.reason), d.source_id or None)
-            for d in discounts
-        ],
+        discounts=[_discount_line(d) for d in discounts],
         lines=[line for line in lines if line.purse != UNLOCKED],
         unlocked=[line.text for line in lines if line.purse == UNLOCKED],
         tier_change=await TierChange.get_or_none(purchase_id=purchase.id),

@@ -1,8 +1,36 @@
-"""Refunds: all or part of a purchase, and what it earned taken back in proportion."""
+"""Refunds: all or part of a purchase, and what it earned taken back.
+
+The policy:
+
+- A refund takes back what the purchase earned the member, points and cash-back credit alike
+  (both are legs of the purchase's one EARN transaction), in proportion to the share refunded.
+  The share is floored on the running total: all refunds of a purchase so far owe
+  `earned × refunded ÷ amount`, rounded down, and each refund takes the difference. So no
+  refund takes a fraction more than is due, and the one that completes the purchase takes
+  back exactly everything it earned.
+- What a purchase earned includes what it kept back to repay an earlier debt (its
+  `debt_recovery` lines): refunding it takes that back too, so the debt it repaid returns.
+- Taken from what the member holds: if they already spent it, the refund takes what they hold
+  and the shortfall becomes debt (`MemberStanding.points_debt` / `credit_debt`), kept back from
+  their later purchase earnings (`purchases._apply_programme`). Balances never go below zero,
+  and a debt is recovered only from earnings, never from later refunds or adjustments.
+- The earning stops counting towards tiers at once, recovered or not: each reversal carries
+  `tier_points` = minus the points due. A refund whose due the member cannot pay at all still
+  writes its reversal (with no legs) for that record.
+- Rules that depended on the purchase: a referral reward paid for it (an EARN of the referrer
+  with this `purchase_id`, the referee's qualifying purchase) is reversed in full, the referral
+  marked REVERSED, when the purchase becomes refunded in full (in one refund, or by the partial
+  refund that completes it). While any part of the qualifying purchase stands, so does the
+  reward. The referrer's shortfall becomes their debt the same way; the award still counts
+  against the referral rule's cap, so refunding and buying again earns nothing more.
+- Each refund is one database transaction, under the member's standing lock (then the
+  referrer's), so a refund and a purchase of the same member cannot race over the debt.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from tortoise.expressions import F
 
@@ -10,9 +38,26 @@ from loyalty import ledger, validation
 from loyalty.actors import Actor
 from loyalty.errors import DomainError, ErrorCode, NotFound
 from loyalty.idempotency import check_key, derived_key, request_hash, run_once
-from loyalty.ledger import Balances
-from loyalty.models import JournalTransaction, Purchase, Reversal, Role, TransactionKind
-from loyalty.money import format_money, format_points
+from loyalty.ledger import Balances, Purse, SystemAccount
+from loyalty.models import (
+    JournalTransaction,
+    MemberStanding,
+    Purchase,
+    Referral,
+    ReferralStatus,
+    Reversal,
+    Role,
+    TransactionKind,
+)
+from loyalty.money import format_money
+from loyalty.programme import explain
+from loyalty.programme import standing as standings
+from loyalty.programme.engine import CREDIT, POINTS, Line
+from loyalty.programme.explain import Text
+
+TAKEN, OWED = "refund", "refund_owed"
+NOTHING_OWED = Balances(points=0, credit=0)
+_COUNTERPART = {POINTS: SystemAccount.POINTS_ISSUED, CREDIT: SystemAccount.CREDIT_CASHBACK}
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +67,8 @@ class RefundResult:
     reversed: list[JournalTransaction]
     balances: Balances | None
     replayed: bool
+    # What this refund could not take from the member (already spent): now their debt.
+    owed: Balances = NOTHING_OWED
 
 
 async def refund(
@@ -32,12 +79,8 @@ async def refund(
     amount: int | None = None,
     reason: str = "",
 ) -> RefundResult:
-    """Refund all or part of a purchase; what it earned comes back out in proportion.
-
-    Points already spent cannot be taken back below zero: the reversal takes what the member
-    holds and the reason records the shortfall. (The rules issue defines recovery from later
-    earnings.)
-    """
+    """Refund all or part of a purchase (`amount` None: what is left of it); what it earned
+    comes back out as the module's policy says."""
     actor.require_staff(Role.MANAGER, Role.CASHIER)
     key = check_key(idempotency_key)
     purchase = await Purchase.get_or_none(id=purchase_id)
@@ -49,6 +92,7 @@ async def refund(
     digest = request_hash(
         {"op": "refund", "purchase": purchase_id, "amount": amount, "reason": reason}
     )
+    member_id: int | None = purchase.member_id  # type: ignore[attr-defined]
 
     async def write() -> Reversal:
         if amount is None and refund_amount == 0:
@@ -58,6 +102,7 @@ async def refund(
                 code=ErrorCode.REFUND_EXCEEDS_PURCHASE,
             )
         validation.positive_amount(refund_amount, field="amount")
+        # The UPDATE holds the purchase's row: refunds of one purchase run one after the other.
         claimed = await Purchase.filter(
             id=purchase_id, refunded_amount__lte=purchase.amount - refund_amount
         ).update(refunded_amount=F("refunded_amount") + refund_amount)
@@ -66,9 +111,8 @@ async def refund(
                 f"refund of {format_money(refund_amount)} exceeds what is left to refund",
                 code=ErrorCode.REFUND_EXCEEDS_PURCHASE,
             )
-        # Read after our UPDATE: it holds the row, so concurrent refunds are counted too.
-        total_refunded = await Purchase.get(id=purchase_id).values_list(
-            "refunded_amount", flat=True
+        total = int(
+            await Purchase.get(id=purchase_id).values_list("refunded_amount", flat=True)  # type: ignore[arg-type]
         )
         reversal = await Reversal.create(
             idempotency_key=key,
@@ -78,17 +122,27 @@ async def refund(
             reason=reason or "refund",
             staff_id=actor.staff_id,
         )
+        if member_id is None:
+            return reversal
+
+        def share(value: int, refunded: int) -> int:
+            return value * refunded // purchase.amount
+
         for earned in await JournalTransaction.filter(
-            purchase_id=purchase_id, kind=TransactionKind.EARN
-        ).prefetch_related("postings__account"):
-            await _reverse_in_proportion(
+            purchase_id=purchase_id, member_id=member_id, kind=TransactionKind.EARN
+        ).order_by("id"):
+            points, credit = earned_by(earned)
+            await _take_back(
                 actor,
                 earned,
                 reversal,
-                int(total_refunded),
-                purchase.amount,
-                digest,  # type: ignore[arg-type]
+                digest,
+                points=share(points, total) - share(points, total - refund_amount),
+                credit=share(credit, total) - share(credit, total - refund_amount),
+                heading="Refund of purchase",
             )
+        if total == purchase.amount:
+            await _reverse_referral_reward(actor, purchase, reversal, digest)
         return reversal
 
     reversal, replayed = await run_once(
@@ -98,38 +152,151 @@ async def refund(
     reversed_ = await JournalTransaction.filter(
         idempotency_key__startswith=derived_key("refund", reversal.id) + ":"
     ).order_by("id")
-    balances = await ledger.balances(purchase.member_id) if purchase.member_id else None  # type: ignore[attr-defined]
-    return RefundResult(purchase, reversal, reversed_, balances, replayed)
+    if member_id is None:
+        return RefundResult(purchase, reversal, reversed_, None, replayed)
+    own = [txn for txn in reversed_ if txn.member_id == member_id]  # type: ignore[attr-defined]
+    return RefundResult(
+        purchase,
+        reversal,
+        reversed_,
+        await ledger.balances(member_id),
+        replayed,
+        Balances(points=_owed(own, POINTS), credit=_owed(own, CREDIT)),
+    )
 
 
-async def _reverse_in_proportion(
+def earned_by(earned: JournalTransaction) -> tuple[int, int]:
+    """Points and credit an EARN transaction gave, with what it kept back to repay a debt."""
+    recovered = {POINTS: 0, CREDIT: 0}
+    for raw in earned.lines:
+        if raw.get("code") == "debt_recovery" and raw.get("purse") in recovered:
+            recovered[raw["purse"]] -= raw["amount"]
+    return earned.points + recovered[POINTS], earned.credit + recovered[CREDIT]
+
+
+def _owed(transactions: list[JournalTransaction], purse: str) -> int:
+    return -sum(
+        raw["amount"]
+        for txn in transactions
+        for raw in txn.lines
+        if raw.get("code") == OWED and raw.get("purse") == purse
+    )
+
+
+def _amount(purse: str, value: int) -> Text:
+    return (
+        explain.points(value)
+        if purse == POINTS
+        else explain.money(value) + Text(" of credit", " اعتبار")
+    )
+
+
+async def _take_back(
     actor: Actor,
     earned: JournalTransaction,
     reversal: Reversal,
-    total_refunded: int,
-    purchase_amount: int,
     digest: str,
+    *,
+    points: int,
+    credit: int,
+    heading: str,
 ) -> None:
-    own, club = sorted(earned.postings, key=lambda p: p.account.member_id is None)  # type: ignore[attr-defined]
-    already = -await ledger.posted_total(
-        account_id=own.account.id, transaction__reverses_id=earned.id
-    )
-    # Floor keeps the cumulative reversal exact: a full refund takes back all that was earned.
-    due = own.amount * total_refunded // purchase_amount - already
-    taken = min(due, own.account.balance)
-    if taken <= 0:
+    """Take `points` and `credit` due back from the member who earned them, as far as they
+    hold them; the rest becomes their debt. One REVERSAL transaction pointing at `earned`."""
+    if points <= 0 and credit <= 0:
         return
-    shortfall = "" if taken == due else f", {due - taken:,} not recovered (already spent)"
+    member_id: int = earned.member_id  # type: ignore[attr-defined]
+    own = await standings.lock(member_id)
+    held = await ledger.balances(member_id)
+    accounts = ledger.member_accounts_of(member_id, own.points_account_id, own.credit_account_id)
+    purses = {
+        POINTS: (Purse.POINTS, points, held.points),
+        CREDIT: (Purse.CREDIT, credit, held.credit),
+    }
+    legs: list[ledger.Leg] = []
+    lines: list[Line] = []
+    taken_words: list[str] = []
+    owed_words: list[str] = []
+    debt: dict[str, object] = {}
+    for purse, (which, due, holds) in purses.items():
+        if due <= 0:
+            continue
+        taken = min(due, holds)
+        owed = due - taken
+        if taken:
+            legs += [
+                ledger.Leg(accounts[which], -taken),
+                ledger.Leg(await ledger.system_account(_COUNTERPART[purse]), taken),
+            ]
+            amount = _amount(purse, taken)
+            lines.append(
+                Line(
+                    TAKEN,
+                    purse,
+                    -taken,
+                    Text(f"{amount.en} taken back", f"{amount.fa} پس گرفته شد"),
+                )
+            )
+            taken_words.append(amount.en)
+        if owed:
+            amount = _amount(purse, owed)
+            lines.append(
+                Line(
+                    OWED,
+                    purse,
+                    -owed,
+                    Text(
+                        f"{amount.en} already spent: owed, kept back from later earnings",
+                        f"{amount.fa} پیش‌تر خرج شده بود و از دریافتی‌های بعدی کسر می‌شود",
+                    ),
+                )
+            )
+            owed_words.append(amount.en)
+            debt[f"{purse}_debt"] = F(f"{purse}_debt") + owed
+    said = []
+    if taken_words:
+        said.append(" and ".join(taken_words) + " taken back")
+    if owed_words:
+        said.append(" and ".join(owed_words) + " owed (already spent)")
     await ledger.post(
         kind=TransactionKind.REVERSAL,
-        member_id=earned.member_id,  # type: ignore[attr-defined]
-        legs=[ledger.Leg(own.account, -taken), ledger.Leg(club.account, taken)],
+        member_id=member_id,
+        legs=legs,
         idempotency_key=derived_key("refund", reversal.id, earned.id),
         request_hash=digest,
         reason_code=f"refund_{earned.reason_code}",
-        reason=f"Refund of purchase: {format_points(taken)} taken back{shortfall}",
-        purchase_id=earned.purchase_id,
+        reason=f"{heading}: {', '.join(said)}",
+        purchase_id=earned.purchase_id,  # type: ignore[attr-defined]
         reverses_id=earned.id,
-        staff_id=actor.staff_id,  # type: ignore[attr-defined]
+        staff_id=actor.staff_id,
         branch_id=earned.branch_id,  # type: ignore[attr-defined]
+        lines=[line.as_json() for line in lines],
+        tier_points=-points,
+    )
+    if debt:
+        await MemberStanding.filter(id=own.id).update(**debt)
+
+
+async def _reverse_referral_reward(
+    actor: Actor, purchase: Purchase, reversal: Reversal, digest: str
+) -> None:
+    """The purchase that earned a referrer their reward is refunded in full: take it back."""
+    referral = await Referral.get_or_none(purchase_id=purchase.id, status=ReferralStatus.REWARDED)
+    if referral is None:
+        return
+    await Referral.filter(id=referral.id, status=ReferralStatus.REWARDED).update(
+        status=ReferralStatus.REVERSED,
+        note="the friend's qualifying purchase was refunded in full",
+        decided_at=datetime.now(UTC),
+    )
+    reward = await JournalTransaction.get(id=referral.transaction_id)  # type: ignore[attr-defined]
+    points, credit = earned_by(reward)
+    await _take_back(
+        actor,
+        reward,
+        reversal,
+        digest,
+        points=points,
+        credit=credit,
+        heading="Referral reward taken back (the friend's purchase was refunded)",
     )

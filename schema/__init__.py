@@ -18,18 +18,27 @@ from loyalty.errors import DomainError
 from loyalty.settings import Settings
 from schema.auth import AuthMutations
 from schema.backoffice import BackOfficeMutations
-from schema.counter import CounterMutations
+from schema.counter import CounterMutations, CounterQueries
 from schema.members import MemberMutations, MemberQueries
+from schema.programme import ProgrammeMutations, ProgrammeQueries
+from schema.rewards import RewardMutations, RewardQueries
 from schema.scalars import SCALARS
 
 
 @strawberry.type(description="Everything that can be read.")
-class Query(MemberQueries):
+class Query(MemberQueries, CounterQueries, ProgrammeQueries, RewardQueries):
     pass
 
 
 @strawberry.type(description="Everything that can be changed.")
-class Mutation(AuthMutations, MemberMutations, CounterMutations, BackOfficeMutations):
+class Mutation(
+    AuthMutations,
+    MemberMutations,
+    CounterMutations,
+    BackOfficeMutations,
+    ProgrammeMutations,
+    RewardMutations,
+):
     pass
 
 

@@ -9,7 +9,7 @@ from loyalty import ledger
 from loyalty.actors import Actor, ActorKind
 from loyalty.auth.ports import SmsSender
 from loyalty.errors import AuthenticationFailed
-from loyalty.models import Branch
+from loyalty.models import Branch, Language, Member
 
 # Verifies a Firebase ID token and returns the phone number it vouches for.
 PhoneVerifier = Callable[[str], Awaitable[str]]
@@ -38,11 +38,21 @@ class Context:
     verify_firebase_token: PhoneVerifier | None = None
     auth_problem: str | None = None
     loaders: Loaders = field(default_factory=Loaders)
+    _language: Language | None = field(default=None, init=False, repr=False)
 
     def require_actor(self) -> Actor:
         if self.actor is None:
             raise AuthenticationFailed(self.auth_problem or "sign in first")
         return self.actor
+
+    async def language(self) -> Language:
+        """The viewer's language: a member's own choice; staff and visitors read Persian."""
+        if self._language is None:
+            chosen = []
+            if self.actor is not None and self.actor.kind is ActorKind.MEMBER:
+                chosen = await Member.filter(id=self.actor.id).values_list("language", flat=True)
+            self._language = Language(chosen[0]) if chosen else Language.FA
+        return self._language
 
     def require_member(self) -> int:
         actor = self.require_actor()

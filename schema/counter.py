@@ -7,6 +7,8 @@ import strawberry
 from strawberry.types import Info
 
 from loyalty import history, purchases, refunds, wallet
+from loyalty.programme.engine import Line
+from loyalty.programme.explain import Text
 from loyalty.purchases import LineItem
 from schema.context import Context
 from schema.errors import (
@@ -14,15 +16,37 @@ from schema.errors import (
     ConflictError,
     InsufficientBalanceError,
     NotFoundError,
+    NotUsableError,
+    RateLimitedError,
     result_union,
     returns_errors,
 )
 from schema.scalars import BigInt
-from schema.types import Balances, LedgerEntry, Purchase, Purse, parse_id
+from schema.types import (
+    Balances,
+    LedgerEntry,
+    ProgrammeLine,
+    Purchase,
+    Purse,
+    TierChange,
+    in_language,
+    parse_id,
+)
 
 KEY_DESCRIPTION = (
     "A key unique to this request (a UUID). Retrying with the same key and input returns "
     "the first result; the same key with other input is an IDEMPOTENCY_CONFLICT."
+)
+
+
+COUPON_CODES_DESCRIPTION = (
+    "Coupon or voucher codes the member gives, used in this order. A code that cannot be used "
+    "refuses the whole purchase (a NotUsableError says why); codes that do not exist "
+    "count against guessing (RateLimitedError)."
+)
+REWARD_IDS_DESCRIPTION = (
+    "Rewards the member redeems on this purchase (discount or free product): their points "
+    "are spent with it."
 )
 
 
@@ -48,15 +72,85 @@ class RecordPurchaseInput:
     occurred_at: datetime | None = strawberry.field(
         default=None, description="When it happened, if not now (offline stations)."
     )
+    paid_with_credit: BigInt = strawberry.field(
+        default=0, description="Rials of the amount paid from the member's credit."
+    )
+    coupon_codes: list[str] | None = strawberry.field(
+        default=None, description=COUPON_CODES_DESCRIPTION
+    )
+    reward_ids: list[strawberry.ID] | None = strawberry.field(
+        default=None, description=REWARD_IDS_DESCRIPTION
+    )
+
+
+@strawberry.input(description="A basket to price for a member, without recording anything.")
+class QuotePurchaseInput:
+    branch_id: strawberry.ID = strawberry.field(description="Where.")
+    member_id: strawberry.ID = strawberry.field(description="The member.")
+    amount: BigInt = strawberry.field(description="Total in Rials.")
+    items: list[LineItemInput] = strawberry.field(default_factory=list, description="Lines.")
+    paid_with_credit: BigInt = strawberry.field(
+        default=0, description="Rials of the amount the member would pay from credit."
+    )
+    coupon_codes: list[str] | None = strawberry.field(
+        default=None, description=COUPON_CODES_DESCRIPTION
+    )
+    reward_ids: list[strawberry.ID] | None = strawberry.field(
+        default=None, description=REWARD_IDS_DESCRIPTION
+    )
+
+
+async def _unlocked(info: Info[Context, None], texts: list[Text]) -> list[str]:
+    return [await in_language(info, text) for text in texts]
 
 
 @strawberry.type(description="A purchase was recorded.")
 class PurchaseRecorded:
     purchase: Purchase = strawberry.field(description="The purchase.")
-    earned: list[LedgerEntry] = strawberry.field(description="What it earned, one per rule.")
+    earned: list[LedgerEntry] = strawberry.field(
+        description="The ledger entries it made: paying with credit, then what it earned."
+    )
     points_earned: BigInt = strawberry.field(description="Total points earned.")
     balances: Balances | None = strawberry.field(description="The member's balances after.")
     replayed: bool = strawberry.field(description="True when this repeats an earlier request.")
+    net_amount: BigInt = strawberry.field(
+        description="Rials the member paid in money: the amount less discounts and credit."
+    )
+    discounts: list[ProgrammeLine] = strawberry.field(
+        description="What was taken off: codes and rewards, then the rules, one line each."
+    )
+    lines: list[ProgrammeLine] = strawberry.field(
+        description="What it earned and why, one line per rule: tell the customer."
+    )
+    tier_change: TierChange | None = strawberry.field(
+        description="The member reached a new tier with this purchase."
+    )
+    unlocked_texts: strawberry.Private[list[Text]]
+
+    @strawberry.field(description="Offers the member's next visits now qualify for: tell them.")
+    async def unlocked(self, info: Info[Context, None]) -> list[str]:
+        return await _unlocked(info, self.unlocked_texts)
+
+
+@strawberry.type(description="What a basket would give a member now. Nothing was recorded.")
+class PurchaseQuote:
+    amount: BigInt = strawberry.field(description="Total in Rials.")
+    net_amount: BigInt = strawberry.field(
+        description="Rials the member would pay in money: the amount less discounts and credit."
+    )
+    points: BigInt = strawberry.field(description="Points it would earn.")
+    credit: BigInt = strawberry.field(description="Rials of credit (cash-back) it would earn.")
+    discounts: list[ProgrammeLine] = strawberry.field(
+        description="What would be taken off: codes and rewards, then the rules, one line each."
+    )
+    lines: list[ProgrammeLine] = strawberry.field(
+        description="What it would earn and why, one line per rule."
+    )
+    unlocked_texts: strawberry.Private[list[Text]]
+
+    @strawberry.field(description="Offers this purchase would unlock for the next visits.")
+    async def unlocked(self, info: Info[Context, None]) -> list[str]:
+        return await _unlocked(info, self.unlocked_texts)
 
 
 @strawberry.input(description="Credit paid in at the counter.")
@@ -127,6 +221,18 @@ RecordPurchaseResult = result_union(
     PurchaseRecorded,
     NotFoundError,
     ConflictError,
+    InsufficientBalanceError,
+    NotUsableError,
+    RateLimitedError,
+)
+QuotePurchaseResult = result_union(
+    "QuotePurchaseResult",
+    "Result of quotePurchase.",
+    PurchaseQuote,
+    NotFoundError,
+    InsufficientBalanceError,
+    NotUsableError,
+    RateLimitedError,
 )
 LedgerResult = result_union(
     "LedgerResult",
@@ -161,6 +267,51 @@ def _optional_id(value: strawberry.ID | None, field: str) -> int | None:
     return parse_id(value, field) if value is not None else None
 
 
+def _ids(values: list[strawberry.ID] | None, field: str) -> list[int]:
+    return [parse_id(v, f"{field}.{i}") for i, v in enumerate(values or [])]
+
+
+def _line_items(items: list[LineItemInput]) -> list[LineItem]:
+    return [
+        LineItem(sku=i.sku, amount=i.amount, quantity=i.quantity, category=i.category, name=i.name)
+        for i in items
+    ]
+
+
+def _lines(lines: list[Line]) -> list[ProgrammeLine]:
+    return [ProgrammeLine.from_domain(line) for line in lines]
+
+
+@strawberry.type
+class CounterQueries:
+    @strawberry.field(description="Staff: what a basket would give a member now (a dry run).")
+    @returns_errors
+    async def quote_purchase(
+        self,
+        info: Info[Context, None],
+        input: Annotated[QuotePurchaseInput, strawberry.argument(description=INPUT)],
+    ) -> QuotePurchaseResult:
+        quote = await purchases.quote(
+            info.context.require_actor(),
+            member_id=parse_id(input.member_id, "memberId"),
+            branch_id=parse_id(input.branch_id, "branchId"),
+            amount=input.amount,
+            items=_line_items(input.items),
+            paid_with_credit=input.paid_with_credit,
+            coupon_codes=input.coupon_codes or (),
+            reward_ids=_ids(input.reward_ids, "rewardIds"),
+        )
+        return PurchaseQuote(
+            amount=quote.amount,
+            net_amount=quote.net_amount,
+            points=quote.points,
+            credit=quote.credit,
+            discounts=_lines(quote.discounts),
+            lines=_lines(quote.lines),
+            unlocked_texts=quote.unlocked,
+        )
+
+
 @strawberry.type
 class CounterMutations:
     @strawberry.mutation(description="Record a purchase; a member earns in the same step.")
@@ -178,25 +329,25 @@ class CounterMutations:
             amount=input.amount,
             receipt_number=input.receipt_number,
             idempotency_key=input.idempotency_key,
-            items=[
-                LineItem(
-                    sku=i.sku,
-                    amount=i.amount,
-                    quantity=i.quantity,
-                    category=i.category,
-                    name=i.name,
-                )
-                for i in input.items
-            ],
+            items=_line_items(input.items),
             occurred_at=input.occurred_at,
+            paid_with_credit=input.paid_with_credit,
+            coupon_codes=input.coupon_codes or (),
+            reward_ids=_ids(input.reward_ids, "rewardIds"),
         )
         earned = [LedgerEntry.from_domain(e) for e in result.earned]
+        bought = result.purchase
         return PurchaseRecorded(
-            purchase=Purchase.from_model(result.purchase, result.items),
+            purchase=Purchase.from_model(bought, result.items),
             earned=earned,
             points_earned=sum(e.points for e in earned),
             balances=Balances.from_domain(result.balances) if result.balances else None,
             replayed=result.replayed,
+            net_amount=max(0, bought.amount - bought.discount - bought.paid_with_credit),
+            discounts=_lines(result.discounts),
+            lines=_lines(result.lines),
+            tier_change=TierChange.from_model(result.tier_change) if result.tier_change else None,
+            unlocked_texts=result.unlocked,
         )
 
     @strawberry.mutation(description="Add credit the member paid for at the counter.")

@@ -33,6 +33,32 @@ class ConflictError(Error):
     pass
 
 
+@strawberry.type(
+    description="Someone else changed it since the version you read: reload it and try again."
+)
+class VersionConflictError(Error):
+    pass
+
+
+@strawberry.type(
+    description="A code or reward cannot be used now; `message` says why (expired, used up, "
+    "below the minimum basket, not yours, out of stock, limit reached, not for your tier)."
+)
+class NotUsableError(Error):
+    pass
+
+
+# The refusals of codes and rewards that NotUsableError reports.
+NOT_USABLE = frozenset(
+    {
+        domain.ErrorCode.CODE_NOT_VALID,
+        domain.ErrorCode.NOT_ELIGIBLE,
+        domain.ErrorCode.OUT_OF_STOCK,
+        domain.ErrorCode.LIMIT_REACHED,
+    }
+)
+
+
 @strawberry.type(description="The balance does not cover the amount.")
 class InsufficientBalanceError(Error):
     available: BigInt = strawberry.field(description="What the member holds.")
@@ -61,6 +87,8 @@ def to_error(exc: domain.DomainError) -> Error:
             return InvalidInputError(code=code, message=message, field=exc.field)
         case domain.NotFound():
             return NotFoundError(code=code, message=message)
+        case domain.Conflict() if code is domain.ErrorCode.VERSION_CONFLICT:
+            return VersionConflictError(code=code, message=message)
         case domain.Conflict():
             return ConflictError(code=code, message=message)
         case domain.InsufficientBalance():
@@ -75,6 +103,8 @@ def to_error(exc: domain.DomainError) -> Error:
             return RateLimitedError(
                 code=code, message=message, retry_after_seconds=exc.retry_after_seconds
             )
+    if code in NOT_USABLE:
+        return NotUsableError(code=code, message=message)
     # Other refusals (refund too large, blocked card): a conflict with recorded state.
     return ConflictError(code=code, message=message)
 
@@ -112,7 +142,9 @@ ALL_ERROR_TYPES = (
     InvalidInputError,
     NotFoundError,
     ConflictError,
+    VersionConflictError,
     InsufficientBalanceError,
+    NotUsableError,
     PermissionDeniedError,
     AuthenticationError,
     RateLimitedError,

@@ -2,6 +2,7 @@
 
 import base64
 from datetime import date, datetime
+from enum import Enum
 from typing import Annotated, Generic, TypeVar
 
 import strawberry
@@ -11,6 +12,9 @@ from loyalty import history, ledger
 from loyalty import models as m
 from loyalty.errors import InvalidInput
 from loyalty.ledger import Purse as DomainPurse
+from loyalty.programme import engine, tiers
+from loyalty.programme import standing as standings
+from loyalty.programme.explain import Text
 from schema.context import Context
 from schema.scalars import BigInt
 
@@ -19,6 +23,21 @@ TransactionKind = strawberry.enum(m.TransactionKind, description="What a ledger 
 Gender = strawberry.enum(m.Gender, description="Gender, as the member chose to tell.")
 Language = strawberry.enum(m.Language, description="The member's language.")
 StaffRole = strawberry.enum(m.Role, description="What a staff user may do.")
+TierChangeReason = strawberry.enum(m.TierChangeReason, description="Why a member's tier changed.")
+
+
+@strawberry.enum(description="What tiers are reached by.")
+class TierMetric(Enum):
+    POINTS_EARNED = "points_earned"
+    SPEND = "spend"
+
+
+@strawberry.enum(description="What a line of a purchase's outcome gives.")
+class LinePurse(Enum):
+    POINTS = engine.POINTS
+    CREDIT = engine.CREDIT
+    DISCOUNT = engine.DISCOUNT
+
 
 T = TypeVar("T")
 
@@ -114,13 +133,133 @@ class Balances:
         return cls(points=b.points, credit=b.credit)
 
 
-@strawberry.type(description="The member's tier. Tiers arrive with the rules engine.")
+async def in_language(info: Info[Context, None], text: Text) -> str:
+    return text.pick((await info.context.language()).value)
+
+
+@strawberry.type(description="A tier of the programme.")
 class Tier:
-    code: str = strawberry.field(description="Stable code of the tier.")
-    name: str = strawberry.field(description="Name shown to the member.")
+    id: strawberry.ID = strawberry.field(description="The tier's id.")
+    name_en: str = strawberry.field(description="Name in English.")
+    name_fa: str = strawberry.field(description="Name in Persian; empty: the English name.")
+    rank: int = strawberry.field(description="0 for the entry tier, then up.")
+    threshold: BigInt = strawberry.field(
+        description="Points earned or Rials spent (see the tier policy) to reach it."
+    )
+    points_multiplier_percent: int = strawberry.field(
+        description="Points for spending are multiplied by this (150: ×1.5)."
+    )
+    active: bool = strawberry.field(description="Part of the programme (inactive: retired).")
+    version: int = strawberry.field(description="Pass as `expectedVersion` when changing it.")
+
+    @strawberry.field(description="Name in the viewer's language.")
+    async def name(self, info: Info[Context, None]) -> str:
+        return await in_language(info, Text(self.name_en, self.name_fa or self.name_en))
+
+    @classmethod
+    def from_model(cls, t: m.Tier) -> "Tier":
+        return cls(
+            id=strawberry.ID(str(t.id)),
+            name_en=t.name,
+            name_fa=t.name_fa,
+            rank=t.rank,
+            threshold=t.threshold,
+            points_multiplier_percent=t.points_multiplier_percent,
+            active=t.active,
+            version=t.version,
+        )
 
 
-BASE_TIER = Tier(code="member", name="Member")
+async def load_tier(tier_id: int | None) -> Tier | None:
+    found = await m.Tier.get_or_none(id=tier_id) if tier_id is not None else None
+    return Tier.from_model(found) if found else None
+
+
+@strawberry.type(description="Where the member stands in the tiers.")
+class MemberTier:
+    current: Tier | None = strawberry.field(
+        description="The member's tier; none when the club has no tiers."
+    )
+    next_tier: Tier | None = strawberry.field(description="The next tier up; none at the top.")
+    metric: TierMetric = strawberry.field(description="What tiers are reached by.")
+    qualifying: BigInt = strawberry.field(
+        description="The member's total towards tiers (points earned or Rials spent) so far."
+    )
+    needed_for_next: BigInt = strawberry.field(
+        description="How much more reaches the next tier (0 at the top)."
+    )
+    review_at: datetime | None = strawberry.field(
+        description="When the tier is next reviewed: the only time it can go down (UTC)."
+    )
+    grace_until: datetime | None = strawberry.field(
+        description="Set while the member keeps a tier they no longer qualify for (UTC)."
+    )
+
+    @classmethod
+    def from_domain(cls, p: tiers.Progress) -> "MemberTier":
+        return cls(
+            current=Tier.from_model(p.tier) if p.tier else None,
+            next_tier=Tier.from_model(p.next_tier) if p.next_tier else None,
+            metric=TierMetric(p.metric),
+            qualifying=p.qualifying,
+            needed_for_next=p.needed,
+            review_at=p.review_at,
+            grace_until=p.grace_until,
+        )
+
+
+@strawberry.type(description="A member moved between tiers (or kept theirs at a review).")
+class TierChange:
+    reason: TierChangeReason = strawberry.field(description="Why.")
+    qualifying: BigInt = strawberry.field(description="The member's qualifying total then.")
+    changed_at: datetime = strawberry.field(description="When (UTC).")
+    from_tier_id: strawberry.Private[int | None]
+    to_tier_id: strawberry.Private[int | None]
+
+    @strawberry.field(description="The tier before.")
+    async def from_tier(self) -> Tier | None:
+        return await load_tier(self.from_tier_id)
+
+    @strawberry.field(description="The tier after.")
+    async def to_tier(self) -> Tier | None:
+        return await load_tier(self.to_tier_id)
+
+    @classmethod
+    def from_model(cls, c: m.TierChange) -> "TierChange":
+        return cls(
+            reason=c.reason,
+            qualifying=c.qualifying,
+            changed_at=c.created_at,
+            from_tier_id=c.from_tier_id,  # type: ignore[attr-defined]
+            to_tier_id=c.to_tier_id,  # type: ignore[attr-defined]
+        )
+
+
+@strawberry.type(description="One line of what a purchase or event gave, and why.")
+class ProgrammeLine:
+    code: str = strawberry.field(
+        description="What gave it, for programs: a rule kind, tier_bonus or debt_recovery."
+    )
+    purse: LinePurse = strawberry.field(description="Points, credit, or a discount.")
+    amount: BigInt = strawberry.field(
+        description="Points, or Rials of credit or discount (negative: kept back)."
+    )
+    rule_id: strawberry.ID | None = strawberry.field(description="The rule that fired, if one.")
+    text: strawberry.Private[Text]
+
+    @strawberry.field(description="Why, in the viewer's language.")
+    async def reason(self, info: Info[Context, None]) -> str:
+        return await in_language(info, self.text)
+
+    @classmethod
+    def from_domain(cls, line: engine.Line) -> "ProgrammeLine":
+        return cls(
+            code=line.code,
+            purse=LinePurse(line.purse),
+            amount=line.amount,
+            rule_id=strawberry.ID(str(line.rule_id)) if line.rule_id else None,
+            text=line.text,
+        )
 
 
 @strawberry.type(description="One change to a member's points or credit, with its reason.")
@@ -133,6 +272,12 @@ class LedgerEntry:
     credit: BigInt = strawberry.field(description="Change in credit, Rials.")
     created_at: datetime = strawberry.field(description="When it was recorded (UTC).")
     purchase_id: strawberry.ID | None = strawberry.field(description="The purchase it came from.")
+    lines: list[ProgrammeLine] = strawberry.field(
+        description="For earnings: one line per rule behind it, with why."
+    )
+    points_expire_at: datetime | None = strawberry.field(
+        description="When the points it earned expire (UTC); none: they do not."
+    )
     branch_id: strawberry.Private[int | None]
 
     @strawberry.field(description="Where it happened, when at a branch.")
@@ -150,6 +295,8 @@ class LedgerEntry:
             credit=e.credit,
             created_at=e.created_at,
             purchase_id=strawberry.ID(str(e.purchase_id)) if e.purchase_id else None,
+            lines=[ProgrammeLine.from_domain(line) for line in e.lines],
+            points_expire_at=e.points_expire_at,
             branch_id=e.branch_id,
         )
 
@@ -222,9 +369,13 @@ class Member:
     async def balances(self, info: Info[Context, None]) -> Balances:
         return Balances.from_domain(await info.context.loaders.balances.load(int(self.id)))
 
-    @strawberry.field(description="The member's tier.")
-    def tier(self) -> Tier:
-        return BASE_TIER
+    @strawberry.field(description="The member's tier, progress to the next and review date.")
+    async def tier(self) -> MemberTier:
+        return MemberTier.from_domain(await tiers.progress(int(self.id)))
+
+    @strawberry.field(description="The code friends give when they join, to reward the member.")
+    async def referral_code(self) -> str:
+        return (await standings.get(int(self.id))).referral_code
 
     @strawberry.field(description="Changes to points and credit, newest first.")
     async def history(

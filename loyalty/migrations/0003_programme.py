@@ -1,10 +1,13 @@
+"""The loyalty programme: earning rules, tiers, standing, events, referral, rewards, coupons,
+devices, and the ledger columns that say why (backfilled for transactions already recorded)."""
+
 from tortoise import migrations
 from tortoise.migrations import operations as ops
 import functools
 from json import dumps, loads
 from loyalty.models.ledger import TransactionKind
 from loyalty.models.programme import ReferralStatus, RuleKind, TierChangeReason
-from loyalty.models.rewards import BenefitKind, DiscountSource
+from loyalty.models.rewards import BenefitKind, DiscountSource, RewardKind
 from tortoise.fields.base import OnDelete
 from tortoise import fields
 from tortoise.indexes import Index
@@ -75,7 +78,7 @@ class Migration(migrations.Migration):
                 ('max_discount', fields.BigIntField(null=True, description='Cap on a percent-off discount')),
                 ('sku', fields.CharField(default='', description='For a free product', max_length=64)),
                 ('min_basket', fields.BigIntField(default=0)),
-                ('uses_per_code', fields.IntField(default=1)),
+                ('uses_per_code', fields.IntField(null=True, default=1, description='None: no limit per code')),
                 ('max_uses_per_member', fields.IntField(null=True)),
                 ('max_uses_total', fields.IntField(null=True)),
                 ('used_total', fields.IntField(default=0)),
@@ -100,6 +103,20 @@ class Migration(migrations.Migration):
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
             ],
             options={'table': 'coupon_code', 'app': 'loyalty', 'indexes': [Index(fields=['coupon_id']), Index(fields=['member_id'])], 'pk_attr': 'id'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Device',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('member', fields.ForeignKeyField('loyalty.Member', source_field='member_id', db_constraint=True, to_field='id', related_name='devices', on_delete=OnDelete.RESTRICT)),
+                ('token', fields.CharField(max_length=512)),
+                ('platform', fields.CharField(default='', max_length=16)),
+                ('active', fields.BooleanField(default=True)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+                ('last_seen_at', fields.DatetimeField(auto_now=True, auto_now_add=False)),
+            ],
+            options={'table': 'device', 'app': 'loyalty', 'unique_together': (('member', 'token'),), 'indexes': [Index(fields=['token'])], 'pk_attr': 'id', 'table_description': "A member's device and its push (FCM) token. A token seen on two members' devices"},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -161,6 +178,7 @@ class Migration(migrations.Migration):
                 ('amount', fields.BigIntField(description='Rials off')),
                 ('sku', fields.CharField(default='', description='A product given free', max_length=64)),
                 ('reason', fields.CharField(max_length=300)),
+                ('reason_fa', fields.CharField(default='', max_length=300)),
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
             ],
             options={'table': 'purchase_discount', 'app': 'loyalty', 'indexes': [Index(fields=['purchase_id']), Index(fields=['code_id']), Index(fields=['member_id', 'source', 'source_id'])], 'pk_attr': 'id', 'table_description': 'A discount the club gave on a purchase, and why.'},
@@ -188,11 +206,13 @@ class Migration(migrations.Migration):
                 ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
                 ('name', fields.CharField(max_length=100)),
                 ('description', fields.CharField(default='', max_length=500)),
+                ('kind', fields.CharEnumField(default=RewardKind.DISCOUNT, description='DISCOUNT: discount\nFREE_PRODUCT: free_product\nVOUCHER: voucher', enum_type=RewardKind, max_length=16)),
                 ('benefit', fields.CharEnumField(description='PERCENT_OFF: percent_off\nAMOUNT_OFF: amount_off\nFREE_PRODUCT: free_product', enum_type=BenefitKind, max_length=16)),
                 ('basis_points', fields.IntField(default=0)),
                 ('amount', fields.BigIntField(default=0)),
                 ('max_discount', fields.BigIntField(null=True)),
                 ('sku', fields.CharField(default='', max_length=64)),
+                ('coupon', fields.ForeignKeyField('loyalty.Coupon', source_field='coupon_id', null=True, db_constraint=True, to_field='id', related_name='rewards', on_delete=OnDelete.RESTRICT)),
                 ('voucher_days', fields.IntField(default=30, description='How long a voucher stays valid')),
                 ('cost_points', fields.BigIntField()),
                 ('stock', fields.IntField(null=True, description='Left to give (none: unlimited)')),
@@ -204,7 +224,7 @@ class Migration(migrations.Migration):
                 ('version', fields.IntField(default=1)),
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
             ],
-            options={'table': 'reward', 'app': 'loyalty', 'pk_attr': 'id', 'table_description': 'An item of the rewards catalogue, priced in points.'},
+            options={'table': 'reward', 'app': 'loyalty', 'unique_together': (('coupon',),), 'pk_attr': 'id', 'table_description': 'An item of the rewards catalogue, priced in points.'},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -256,6 +276,7 @@ class Migration(migrations.Migration):
                 ('first_visit_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
                 ('last_visit_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
                 ('spend_total', fields.BigIntField(default=0)),
+                ('tier_points_total', fields.BigIntField(default=0)),
                 ('points_debt', fields.BigIntField(default=0, description='Points a refund could not take back')),
                 ('credit_debt', fields.BigIntField(default=0, description='Cash-back a refund could not take back')),
                 ('next_expiry_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
@@ -327,4 +348,4 @@ class Migration(migrations.Migration):
             index=Index(fields=['member_id', 'occurred_at']),
         ),
         ops.RunPython(_backfill, reverse_code=_nothing),
-    ]
+]

@@ -34,6 +34,7 @@ from loyalty.models.rewards import (
     DiscountSource,
     PurchaseDiscount,
     Reward,
+    RewardKind,
     RewardRedemption,
 )
 
@@ -97,6 +98,7 @@ __all__ = [
     "RefreshToken",
     "Reversal",
     "Reward",
+    "RewardKind",
     "RewardRedemption",
     "Role",
     "RuleKind",

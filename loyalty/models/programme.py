@@ -115,6 +115,9 @@ class MemberStanding(Model):
     first_visit_at = fields.DatetimeField(null=True)
     last_visit_at = fields.DatetimeField(null=True)
     spend_total = fields.BigIntField(default=0)
+    # Every point ever earned towards tiers: no period's total can be more, so most purchases
+    # can tell without a query that they do not reach the next tier.
+    tier_points_total = fields.BigIntField(default=0)
     points_debt = fields.BigIntField(default=0, description="Points a refund could not take back")
     credit_debt = fields.BigIntField(
         default=0, description="Cash-back a refund could not take back"

@@ -14,6 +14,15 @@ class BenefitKind(StrEnum):
     FREE_PRODUCT = "free_product"
 
 
+class RewardKind(StrEnum):
+    # Percent or amount off the purchase it is redeemed at, at the counter.
+    DISCOUNT = "discount"
+    # A product given free: at the counter, or ahead of a visit as a voucher.
+    FREE_PRODUCT = "free_product"
+    # Percent or amount off a later purchase: redeemed ahead, it becomes a code of its own.
+    VOUCHER = "voucher"
+
+
 class Coupon(Model):
     """What a family of codes gives, and the limits on using them."""
 
@@ -25,7 +34,7 @@ class Coupon(Model):
     max_discount = fields.BigIntField(null=True, description="Cap on a percent-off discount")
     sku = fields.CharField(max_length=64, default="", description="For a free product")
     min_basket = fields.BigIntField(default=0)
-    uses_per_code = fields.IntField(default=1)
+    uses_per_code = fields.IntField(null=True, default=1, description="None: no limit per code")
     max_uses_per_member = fields.IntField(null=True)
     max_uses_total = fields.IntField(null=True)
     used_total = fields.IntField(default=0)
@@ -75,12 +84,16 @@ class Reward(Model):
     id = fields.IntField(primary_key=True)
     name = fields.CharField(max_length=100)
     description = fields.CharField(max_length=500, default="")
+    kind = fields.CharEnumField(RewardKind, max_length=16, default=RewardKind.DISCOUNT)
     benefit = fields.CharEnumField(BenefitKind, max_length=16)
     basis_points = fields.IntField(default=0)
     amount = fields.BigIntField(default=0)
     max_discount = fields.BigIntField(null=True)
     sku = fields.CharField(max_length=64, default="")
     # A reward redeemed ahead of a visit becomes a voucher: a code of this coupon.
+    coupon: fields.ForeignKeyNullableRelation[Coupon] = fields.ForeignKeyField(
+        "loyalty.Coupon", null=True, on_delete=fields.RESTRICT, related_name="rewards"
+    )
     voucher_days = fields.IntField(default=30, description="How long a voucher stays valid")
     cost_points = fields.BigIntField()
     stock = fields.IntField(null=True, description="Left to give (none: unlimited)")
@@ -94,6 +107,7 @@ class Reward(Model):
 
     class Meta:
         table = "reward"
+        unique_together = (("coupon",),)
 
 
 class RewardRedemption(Model):
@@ -147,6 +161,7 @@ class PurchaseDiscount(Model):
     amount = fields.BigIntField(description="Rials off")
     sku = fields.CharField(max_length=64, default="", description="A product given free")
     reason = fields.CharField(max_length=300)
+    reason_fa = fields.CharField(max_length=300, default="")
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

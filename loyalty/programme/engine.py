@@ -173,8 +173,12 @@ def _points_for_spending(params: PointsPerAmount, base: int, basket: Basket) -> 
         return 0
 
     def factor(item: Item) -> int:
+        # A SKU's own multiplier wins over its category's, wherever each is listed.
         for m in params.multipliers:
-            if (m.sku and m.sku == item.sku) or (m.category and m.category == item.category):
+            if m.sku and m.sku == item.sku:
+                return m.percent
+        for m in params.multipliers:
+            if m.category and m.category == item.category:
                 return m.percent
         return 100
 
@@ -182,7 +186,9 @@ def _points_for_spending(params: PointsPerAmount, base: int, basket: Basket) -> 
     weighted = sum(item.amount * factor(item) for item in basket.items)
     weighted += max(0, basket.amount - itemised) * 100
     # Each line's share of the base, weighted by its multiplier; floored once, at the end.
-    return weighted * base // (basket.amount * 100 * params.per_amount) * params.points
+    # Lines that add up to more than the amount share it: they never earn beyond the base.
+    whole = max(basket.amount, itemised)
+    return weighted * base // (whole * 100 * params.per_amount) * params.points
 
 
 def _percent_of(amount: int, basis_points: int, cap: int | None) -> int:

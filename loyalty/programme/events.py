@@ -7,18 +7,19 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from tortoise.exceptions import IntegrityError
+from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
-from loyalty import clock, ledger, members, validation
+from loyalty import ledger, members, validation
 from loyalty.actors import Actor
 from loyalty.errors import DomainError, ErrorCode, InvalidInput
 from loyalty.idempotency import derived_key, request_hash
 from loyalty.ledger import Purse, SystemAccount
-from loyalty.models import EventAward, JournalTransaction, Role, TransactionKind
-from loyalty.programme import engine, expiry, snapshot, standing
+from loyalty.models import EventAward, JournalTransaction, MemberStanding, Role, TransactionKind
+from loyalty.programme import engine, expiry, snapshot, standing, tiers
 from loyalty.programme.definitions import EVENTS, EventPoints
 from loyalty.programme.engine import POINTS, Line
-from loyalty.programme.facts import event_awards_since
+from loyalty.programme.facts import event_awards_in_period
 from loyalty.programme.rules import CompiledRule
 
 
@@ -58,8 +59,9 @@ async def award(
     awarded: list[Line] = []
     for rule in rules_for(programme, event, at):
         params: EventPoints = rule.params  # type: ignore[assignment]
-        since = clock.period_start(params.cap_period, at)
-        if await event_awards_since(member_id, rule.id, since) >= params.cap_count:
+        if await event_awards_in_period(member_id, rule.id, params.cap_period, at) >= (
+            params.cap_count
+        ):
             continue
         await EventAward.create(
             member_id=member_id,
@@ -67,6 +69,7 @@ async def award(
             reference=reference,
             rule_id=rule.id,
             points=params.points,
+            created_at=at,
         )
         awarded.append(
             Line(
@@ -99,8 +102,13 @@ async def award(
         tier_points=total,
         points_expire_at=expires,
     )
+    values: dict = {"tier_points_total": F("tier_points_total") + total}
     if expires is not None and (own.next_expiry_at is None or expires < own.next_expiry_at):
-        await own.__class__.filter(id=own.id).update(next_expiry_at=expires)
+        values["next_expiry_at"] = expires
+    await MemberStanding.filter(id=own.id).update(**values)
+    own.tier_points_total += total
+    # Event points count towards tiers like any other: a threshold crossed moves the member up.
+    await tiers.upgrade_if_reached(own, programme, at)
     return EventResult(awarded, transaction)
 
 
@@ -108,6 +116,9 @@ async def record(actor: Actor, *, member_id: int, event: str, reference: str) ->
     """Staff record an event for a member (e.g. a product review they approved)."""
     actor.require_staff(Role.MANAGER, Role.CASHIER, Role.OPERATOR)
     reference = validation.text(reference, field="reference", max_length=100, required=True)
+    if event == "visit":
+        # Visits are purchases: counting them here too would let them be farmed.
+        raise InvalidInput("visits are recorded by recording a purchase", field="event")
     await members.get(member_id)
     try:
         async with in_transaction():

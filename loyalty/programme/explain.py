@@ -4,7 +4,9 @@ the reason on each line of a purchase, and the public programme rules."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
+from loyalty import clock
 from loyalty.programme.definitions import (
     Cashback,
     Conditions,
@@ -12,6 +14,7 @@ from loyalty.programme.definitions import (
     EventPoints,
     PointsPerAmount,
 )
+from loyalty.programme.policies import ExpiryPolicy, TierPolicy
 from loyalty.settings import get_settings
 
 _PERSIAN_DIGITS = str.maketrans("0123456789,.", "۰۱۲۳۴۵۶۷۸۹٬٫")
@@ -184,3 +187,125 @@ def conditions(c: Conditions, tier_names: dict[int, Text]) -> Text:
     if not parts:
         return Text("", "")
     return Text(", " + ", ".join(p.en for p in parts), "، " + "، ".join(p.fa for p in parts))
+
+
+def day(moment: datetime) -> Text:
+    """A date in the club's calendar and zone."""
+    shown = clock.format_date(moment)
+    return Text(shown, fa_number(shown))
+
+
+def scope(
+    branch_ids: frozenset[int],
+    starts_at: datetime | None,
+    ends_at: datetime | None,
+    branch_names: dict[int, Text],
+) -> Text:
+    """Where and when a rule applies, as a phrase that follows it ("" when everywhere, always)."""
+    parts: list[Text] = []
+    if branch_ids:
+        names = [
+            branch_names.get(b, Text(f"branch {b}", f"شعبه‌ی {fa_number(b)}"))
+            for b in sorted(branch_ids)
+        ]
+        parts.append(
+            Text(
+                f"at {' and '.join(n.en for n in names)} only",
+                f"فقط در {' و '.join(n.fa for n in names)}",
+            )
+        )
+    if starts_at is not None:
+        parts.append(Text(f"from {day(starts_at).en}", f"از {day(starts_at).fa}"))
+    if ends_at is not None:
+        # `ends_at` is the first moment it no longer applies: name the last day it does.
+        last = day(ends_at - timedelta(microseconds=1))
+        parts.append(Text(f"through {last.en}", f"تا پایان {last.fa}"))
+    if not parts:
+        return Text("", "")
+    return Text(
+        " (" + ", ".join(p.en for p in parts) + ")", " (" + "، ".join(p.fa for p in parts) + ")"
+    )
+
+
+def tier_period(policy: TierPolicy) -> Text:
+    if policy.period == "lifetime":
+        return Text("since joining", "از زمان عضویت")
+    if policy.period == "calendar_year":
+        return Text("in the current year", "در سال جاری")
+    return Text(
+        f"in the last {policy.window_days:,} days", f"در {fa_number(policy.window_days)} روز گذشته"
+    )
+
+
+def tier_threshold(policy: TierPolicy, threshold: int) -> Text:
+    if policy.metric == "spend":
+        spent = money(threshold)
+        return Text(f"{spent.en} of purchases", f"{spent.fa} خرید")
+    earned = points(threshold)
+    return Text(f"{earned.en} earned", f"{earned.fa} کسب‌شده")
+
+
+def tier(name: Text, threshold: int, multiplier_percent: int, policy: TierPolicy) -> Text:
+    """What a tier needs and gives."""
+    if threshold == 0:
+        text = Text(f"{name.en}: where every member starts", f"{name.fa}: سطح آغاز همه‌ی اعضا")
+    else:
+        need = tier_threshold(policy, threshold)
+        period = tier_period(policy)
+        text = Text(f"{name.en}: {need.en} {period.en}", f"{name.fa}: {need.fa} {period.fa}")
+    if multiplier_percent != 100:
+        factor = f"{multiplier_percent / 100:g}"
+        text += Text(f"; ×{factor} points for spending", f"؛ ×{fa_number(factor)} امتیاز خرید")
+    return text
+
+
+def tier_policy(policy: TierPolicy) -> list[Text]:
+    """How members move between tiers."""
+    measured = (
+        Text("the Rials you spend (less refunds)", "مبلغ خریدهای شما (پس از کسر مرجوعی)")
+        if policy.metric == "spend"
+        else Text(
+            "the points you earn (not your balance: spending points does not count against you)",
+            "امتیازهایی که کسب می‌کنید (نه مانده‌ی امتیاز: خرج‌کردن امتیاز از آن کم نمی‌کند)",
+        )
+    )
+    months = policy.review_months
+    if policy.grace_days:
+        down = Text(
+            f"if you no longer qualify, you keep your tier for {policy.grace_days:,} more days "
+            "and move down at the review after that",
+            f"اگر دیگر شرایط را نداشته باشید، {fa_number(policy.grace_days)} روز دیگر سطح خود را "
+            "نگه می‌دارید و در بازبینی پس از آن به سطح پایین‌تر می‌روید",
+        )
+    else:
+        down = Text(
+            "if you no longer qualify, you move to the tier you do qualify for",
+            "اگر دیگر شرایط را نداشته باشید، به سطحی که شرایطش را دارید می‌روید",
+        )
+    return [
+        Text(f"Tiers are reached by {measured.en}.", f"سطح‌ها بر پایه‌ی {measured.fa} است."),
+        Text(
+            "You move up as soon as you reach the next tier's threshold.",
+            "به محض رسیدن به آستانه‌ی سطح بعدی، به آن سطح می‌روید.",
+        ),
+        Text(
+            f"Your tier is reviewed every {months} month{'s' if months != 1 else ''}; {down.en}.",
+            f"سطح شما هر {fa_number(months)} ماه بازبینی می‌شود؛ {down.fa}.",
+        ),
+    ]
+
+
+def expiry_policy(policy: ExpiryPolicy) -> Text:
+    if policy.mode == "months_after_earning":
+        months = policy.months
+        return Text(
+            f"Points expire {months} month{'s' if months != 1 else ''} after they are earned, "
+            "oldest first.",
+            f"امتیازها {fa_number(months)} ماه پس از کسب منقضی می‌شوند؛ قدیمی‌ترین‌ها زودتر.",
+        )
+    if policy.mode == "end_of_following_year":
+        return Text(
+            "Points expire at the end of the year after the one they were earned in, oldest first.",
+            "امتیازها در پایان سالِ پس از سال کسب منقضی می‌شوند؛ قدیمی‌ترین‌ها زودتر.",
+        )
+    return Text("Points do not expire.", "امتیازها منقضی نمی‌شوند.")

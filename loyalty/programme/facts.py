@@ -82,8 +82,31 @@ async def with_spend_windows(facts: Facts, member_id: int, windows: set[int]) ->
     return replace(facts, spend_in_days=spend)
 
 
-async def event_awards_since(member_id: int, rule_id: int, since: datetime | None) -> int:
+def visited_between(standing: MemberStanding, start: datetime | None, end: datetime | None) -> bool:
+    """Whether the member's visits span reaches into [start, end) (None: unbounded)."""
+    if standing.first_visit_at is None or standing.last_visit_at is None:
+        return False
+    if start is not None and standing.last_visit_at < start:
+        return False
+    return end is None or standing.first_visit_at < end
+
+
+def period_end(period: clock.Period, start: datetime) -> datetime:
+    """When the period that began at `start` (a local midnight) ends."""
+    if period == "day":
+        return clock.midnight(clock.local_date(start) + timedelta(days=1))
+    if period == "week":
+        return clock.midnight(clock.local_date(start) + timedelta(days=7))
+    return clock.add_months(start, 1 if period == "month" else 12)
+
+
+async def event_awards_in_period(
+    member_id: int, rule_id: int, period: clock.Period, at: datetime
+) -> int:
+    """Awards of a rule in the cap period holding `at`. An award is dated when its event
+    happened, so a purchase replayed by an offline station counts in its own day, not today."""
     query = EventAward.filter(member_id=member_id, rule_id=rule_id)
-    if since is not None:
-        query = query.filter(created_at__gte=since)
+    start = clock.period_start(period, at)
+    if start is not None:
+        query = query.filter(created_at__gte=start, created_at__lt=period_end(period, start))
     return await query.count()

@@ -1,30 +1,107 @@
 """Referral: a member's code brings a friend; the referrer is rewarded (by the `referral` event
-rules) when the friend completes their second purchase."""
+rules, within their caps) when the friend completes their second purchase.
+
+Self-referral earns nothing. When the friend's qualifying purchase is made, the referral is
+REJECTED, with a note saying why, if the two members look like one person:
+
+- the same phone: a phone is a member's identity (unique, stored normalised), so enrolling
+  again with one's own number in any form returns the member already enrolled and records no
+  referral; using one's own code is refused at enrolment;
+- a shared device: any push token ever registered on a device of both (`Device` rows, active
+  or not);
+- the same card: a card number on record for both, compared without case or separators. Cards
+  keep no history of who held them before, so a card moved from one member to the other
+  before the qualifying purchase cannot be seen.
+
+A referral the rules give nothing for (no referral rule in force, or the referrer reached its
+cap) is REJECTED with a note too. Only the second purchase qualifies: a later one never does.
+Refunding the qualifying purchase in full reverses the reward (see `loyalty.refunds`).
+"""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 from loyalty.actors import Actor
-from loyalty.errors import InvalidInput, NotFound
-from loyalty.models import MemberStanding, Purchase, Referral, ReferralStatus
-from loyalty.programme import events
+from loyalty.errors import ErrorCode, InvalidInput
+from loyalty.models import Card, Device, MemberStanding, Purchase, Referral, ReferralStatus
+from loyalty.programme import events, standing
 
 QUALIFYING_PURCHASE = 2
+# Codes are often typed on a Persian keyboard.
+_DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
+_NOT_CODE = re.compile(r"[\s\-_]")
+_CODE = re.compile(f"[{standing.REFERRAL_ALPHABET}]{{1,16}}")
+_NOT_CARD = re.compile(r"[^0-9A-Z]")
+
+
+def clean_code(code: str | None) -> str | None:
+    """A referral code as typed (any case, spaces, dashes, Persian digits); None if blank."""
+    cleaned = _NOT_CODE.sub("", (code or "").translate(_DIGITS)).upper()
+    return cleaned or None
+
+
+async def referrer_for(code: str) -> MemberStanding:
+    """The standing of the member whose referral code this is."""
+    cleaned = clean_code(code)
+    referrer = (
+        await MemberStanding.get_or_none(referral_code=cleaned)
+        if cleaned and _CODE.fullmatch(cleaned)
+        else None
+    )
+    if referrer is None:
+        raise InvalidInput(
+            f"{code[:20]!r} is not a member's referral code",
+            field="referralCode",
+            code=ErrorCode.CODE_NOT_VALID,
+        )
+    return referrer
 
 
 async def register(referee_id: int, code: str) -> Referral:
     """Record who referred a member just enrolled. Call inside the enrolment's transaction."""
-    code = (code or "").strip().upper()
-    referrer = await MemberStanding.get_or_none(referral_code=code)
-    if referrer is None:
-        raise NotFound("referral code", code)
+    referrer = await referrer_for(code)
     if referrer.member_id == referee_id:  # type: ignore[attr-defined]
         raise InvalidInput("a member cannot refer themselves", field="referralCode")
     return await Referral.create(
         referrer_id=referrer.member_id,  # type: ignore[attr-defined]
         referee_id=referee_id,
     )
+
+
+async def code_of(member_id: int) -> str:
+    """The member's own referral code, to give to friends."""
+    return (await standing.get(member_id)).referral_code
+
+
+async def made_by(member_id: int) -> list[Referral]:
+    """The referrals a member made, newest first."""
+    return await Referral.filter(referrer_id=member_id).order_by("-id")
+
+
+def _card_key(number: str) -> str:
+    return _NOT_CARD.sub("", number.upper())
+
+
+async def same_person(referrer_id: int, referee_id: int) -> str | None:
+    """Why two members look like one person (a note for the referral), or None."""
+    shared = await Device.filter(
+        member_id=referee_id,
+        token__in=await Device.filter(member_id=referrer_id).values_list("token", flat=True),
+    ).exists()
+    if shared:
+        return "self-referral: a device is shared with the referrer"
+    referrer_cards, referee_cards = [
+        {
+            _card_key(number)
+            for number in await Card.filter(member_id=m).values_list("card_number", flat=True)
+        }
+        for m in (referrer_id, referee_id)
+    ]
+    if referrer_cards & referee_cards:
+        return "self-referral: the same card is on record for the referrer"
+    return None
 
 
 async def after_purchase(
@@ -36,16 +113,32 @@ async def after_purchase(
     referral = await Referral.get_or_none(referee_id=member_id, status=ReferralStatus.PENDING)
     if referral is None:
         return
+    referrer_id: int = referral.referrer_id  # type: ignore[attr-defined]
+    now = datetime.now(UTC)
+    why_not = await same_person(referrer_id, member_id)
+    if why_not is not None:
+        await Referral.filter(id=referral.id).update(
+            status=ReferralStatus.REJECTED, purchase_id=purchase.id, note=why_not, decided_at=now
+        )
+        return
     result = await events.award(
         actor,
-        member_id=referral.referrer_id,  # type: ignore[attr-defined]
+        member_id=referrer_id,
         event="referral",
         reference=f"referee:{member_id}",
         purchase_id=purchase.id,
     )
+    if result.transaction is None:
+        await Referral.filter(id=referral.id).update(
+            status=ReferralStatus.REJECTED,
+            purchase_id=purchase.id,
+            note="no reward: no referral rule in force, or the referrer reached its cap",
+            decided_at=now,
+        )
+        return
     await Referral.filter(id=referral.id).update(
         status=ReferralStatus.REWARDED,
         purchase_id=purchase.id,
-        transaction_id=result.transaction.id if result.transaction else None,
-        decided_at=datetime.now(UTC),
+        transaction_id=result.transaction.id,
+        decided_at=now,
     )

@@ -68,7 +68,12 @@ async def _check_ladder(values: dict, tier_id: int | None) -> None:
     for other in await Tier.filter(active=True).exclude(id=tier_id or 0):
         if other.rank == values["rank"]:
             raise Conflict(f"tier {other.name} already has rank {other.rank}")
-        if (other.rank < values["rank"]) != (other.threshold < values["threshold"]):
+        rises = (
+            other.threshold < values["threshold"]
+            if other.rank < values["rank"]
+            else other.threshold > values["threshold"]
+        )
+        if not rises:
             raise InvalidInput(
                 f"thresholds must rise with rank (tier {other.name}: rank {other.rank}, "
                 f"threshold {other.threshold:,})",
@@ -179,12 +184,18 @@ async def upgrade_if_reached(
 
     Call with the member's standing locked, after the purchase's earnings are written.
     """
-    if not programme.tiers:
+    current = programme.tier(standing.tier_id)  # type: ignore[attr-defined]
+    upcoming = programme.next_tier(current)
+    if upcoming is None:
         return None
     policy: TierPolicy = programme.tier_policy  # type: ignore[assignment]
+    # Lifetime totals (kept on the standing) bound every period's: below the next threshold,
+    # no query is needed.
+    bound = standing.spend_total if policy.metric == "spend" else standing.tier_points_total
+    if bound < upcoming.threshold:
+        return None
     total = await qualifying(standing.member_id, policy, at)  # type: ignore[attr-defined]
     target = programme.tier_for(total)
-    current = programme.tier(standing.tier_id)  # type: ignore[attr-defined]
     if target is None or _rank(target) <= _rank(current):
         return None
     return await _move(

@@ -35,7 +35,15 @@ from loyalty import ledger, members, purchases, refunds, wallet
 from loyalty.actors import SYSTEM
 from loyalty.errors import Conflict, DomainError, ErrorCode, InsufficientBalance, InvalidInput
 from loyalty.ledger import Purse
-from loyalty.models import Account, JournalTransaction, Posting, Role, TransactionKind, Unit
+from loyalty.models import (
+    Account,
+    JournalTransaction,
+    MemberStanding,
+    Posting,
+    Role,
+    TransactionKind,
+    Unit,
+)
 from loyalty.money import format_points
 from loyalty.reconcile import reconcile
 from loyalty.settings import get_settings
@@ -64,6 +72,7 @@ class ModelPurchase:
     earn_transaction_id: int | None
     refunded: int = 0
     taken: int = 0
+    owed: int = 0
 
 
 @dataclass(frozen=True)
@@ -93,6 +102,8 @@ class LedgerMachine(RuleBasedStateMachine):
         self.points_per, self.per_rial = earn.earn_points, earn.earn_per_rial
         self.phones: dict[int, int] = {}
         self.balances: dict[int, dict[Purse, int]] = {}
+        # Points refunds could not take back, kept back from later purchase earnings.
+        self.debt: dict[int, int] = defaultdict(int)
         self.txns: dict[int, ModelTransaction] = {}
         self.purchase_model: dict[int, ModelPurchase] = {}
         self.posted: dict[int, tuple[int, int, int]] = {}
@@ -158,13 +169,16 @@ class LedgerMachine(RuleBasedStateMachine):
         assert not result.replayed
         earned = amount // self.per_rial * self.points_per if member_id is not None else 0
         earn_id = None
+        recovered = min(earned, self.debt[member_id]) if member_id is not None else 0
+        # A purchase that earns writes its earning, even when a debt takes all of it.
         if earned:
             assert member_id is not None
             [txn] = result.earned
             earn_id = txn.id
-            self.balances[member_id][Purse.POINTS] += earned
+            self.debt[member_id] -= recovered
+            self.balances[member_id][Purse.POINTS] += earned - recovered
             self.txns[txn.id] = ModelTransaction(
-                member_id, earned, 0, TransactionKind.EARN, from_purchase=True
+                member_id, earned - recovered, 0, TransactionKind.EARN, from_purchase=True
             )
         else:
             assert result.earned == []
@@ -284,14 +298,23 @@ class LedgerMachine(RuleBasedStateMachine):
             assert result.reversed == [] and result.balances is None
             return
         held = self.balances[model.member_id][Purse.POINTS]
-        due = model.earned * model.refunded // model.amount - model.taken
+        # A purchase whose earning all went to repay a debt wrote no earning to take back.
+        earned = model.earned if model.earn_transaction_id is not None else 0
+        due = (
+            earned * model.refunded // model.amount
+            - earned * (model.refunded - wanted) // model.amount
+        )
         taken = min(due, held)
-        if taken > 0:
+        if due > 0:
             [txn] = result.reversed
             assert txn.reverses_id == model.earn_transaction_id  # type: ignore[attr-defined]
-            assert f"{format_points(taken)} taken back" in txn.reason
-            assert ("not recovered" in txn.reason) is (taken < due)
+            assert txn.tier_points == -due
+            assert (f"{format_points(taken)} taken back" in txn.reason) is (taken > 0)
+            assert ("owed (already spent)" in txn.reason) is (taken < due)
+            assert result.owed.points == due - taken
             model.taken += taken
+            model.owed += due - taken
+            self.debt[model.member_id] += due - taken
             self.balances[model.member_id][Purse.POINTS] -= taken
             self.txns[txn.id] = ModelTransaction(
                 model.member_id, -taken, 0, TransactionKind.REVERSAL, from_purchase=True
@@ -299,10 +322,11 @@ class LedgerMachine(RuleBasedStateMachine):
         else:
             assert result.reversed == []
         if model.earn_transaction_id is not None and model.refunded == model.amount:
-            # Once all is refunded, everything earned came back, less what had been spent.
+            # Once all is refunded, everything earned came back: taken, or owed if spent.
             legs = self.run(_member_legs(model.member_id, reverses_id=model.earn_transaction_id))
             assert -sum(legs) == model.taken
-            assert (model.taken == model.earned) is (held >= due)
+            assert model.taken + model.owed == model.earned
+        assert self.run(_points_debt(model.member_id)) == self.debt[model.member_id]
         assert result.balances == self.model_balances(model.member_id)
 
     @rule(target=transactions, transaction_id=transactions)
@@ -396,6 +420,10 @@ class LedgerMachine(RuleBasedStateMachine):
         assert report.ok, report
         assert report.transactions_checked == len(self.txns)
         assert report.accounts_checked == 2 * len(self.balances)
+
+
+async def _points_debt(member_id: int) -> int:
+    return (await MemberStanding.get(member_id=member_id)).points_debt
 
 
 async def _member_legs(member_id: int, **filters: object) -> list[int]:

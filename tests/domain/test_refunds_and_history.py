@@ -10,7 +10,7 @@ from loyalty import history, ledger, purchases, refunds, wallet
 from loyalty.actors import Actor
 from loyalty.errors import DomainError, ErrorCode
 from loyalty.ledger import Balances, Purse
-from loyalty.models import JournalTransaction, Reversal, Role, TransactionKind
+from loyalty.models import JournalTransaction, MemberStanding, Reversal, Role, TransactionKind
 from loyalty.money import format_money, format_points
 from loyalty.reconcile import reconcile
 from tests import factories as f
@@ -100,36 +100,41 @@ async def test_refund_after_the_points_were_spent_takes_what_is_held() -> None:
     result = await refunds.refund(cashier, purchase_id=purchase_id, idempotency_key=f.key())
 
     assert result.balances == Balances(points=0, credit=0)
+    assert result.owed == Balances(points=80, credit=0)
     assert result.purchase.refunded_amount == 1_000_000
     [txn] = result.reversed
-    assert (
-        txn.reason == "Refund of purchase: 20 points taken back, 80 not recovered (already spent)"
-    )
+    assert txn.reason == "Refund of purchase: 20 points taken back, 80 points owed (already spent)"
+    assert txn.tier_points == -100  # the earning no longer counts towards tiers
     legs = await txn.postings.all().prefetch_related("account")
     assert sorted(p.amount for p in legs) == [-20, 20]
+    assert (await MemberStanding.get(member_id=sara.id)).points_debt == 80
     assert (await reconcile()).ok
 
 
-async def test_refund_with_nothing_held_writes_no_ledger_transaction() -> None:
+async def test_refund_with_nothing_held_records_the_debt_without_legs() -> None:
     shop_id, cashier = await _counter()
     sara = await f.member()
     purchase_id = await _buy(cashier, shop_id, sara.id, 500_000)
     await wallet.spend(
         cashier, member_id=sara.id, purse=Purse.POINTS, amount=50, idempotency_key=f.key()
     )
-    before = await JournalTransaction.all().count()
 
     result = await refunds.refund(cashier, purchase_id=purchase_id, idempotency_key=f.key())
 
-    assert result.reversed == [] and result.balances == Balances(points=0, credit=0)
+    assert result.balances == Balances(points=0, credit=0)
     assert result.purchase.refunded_amount == 500_000  # the money is refunded all the same
-    assert await JournalTransaction.all().count() == before
+    [txn] = result.reversed
+    assert (txn.points, txn.credit, txn.tier_points) == (0, 0, -50)
+    assert txn.reason == "Refund of purchase: 50 points owed (already spent)"
+    assert await txn.postings.all().count() == 0
+    assert (await MemberStanding.get(member_id=sara.id)).points_debt == 50
+    assert (await reconcile()).ok
 
 
-async def test_a_later_refund_takes_what_an_earlier_one_could_not() -> None:
-    """The reversal is cumulative: what is due is all the refunded share earned, less what was
-    taken already, so a shortfall is recovered by the next refund of the purchase if the member
-    holds enough by then. The balance never goes below zero on the way."""
+async def test_a_shortfall_is_owed_and_not_taken_by_a_later_refund() -> None:
+    """Each refund takes its own share; what one could not take is debt, recovered from later
+    earnings only, so a later refund of the purchase takes just its share even if the member
+    holds more by then. The balance never goes below zero on the way."""
     shop_id, cashier = await _counter()
     manager = await f.manager()
     sara = await f.member()
@@ -142,9 +147,8 @@ async def test_a_later_refund_takes_what_an_earlier_one_could_not() -> None:
         cashier, purchase_id=purchase_id, amount=500_000, idempotency_key=f.key()
     )
     assert half.balances.points == 0
-    assert half.reversed[0].reason.endswith(
-        "30 points taken back, 20 not recovered (already spent)"
-    )
+    assert half.owed.points == 20
+    assert half.reversed[0].reason.endswith("30 points taken back, 20 points owed (already spent)")
 
     await wallet.adjust(
         manager,
@@ -155,8 +159,9 @@ async def test_a_later_refund_takes_what_an_earlier_one_could_not() -> None:
         idempotency_key=f.key(),
     )
     rest = await refunds.refund(cashier, purchase_id=purchase_id, idempotency_key=f.key())
-    assert rest.reversed[0].reason == "Refund of purchase: 70 points taken back"
-    assert rest.balances.points == 130  # 200 - (100 earned - 30 taken before)
+    assert rest.reversed[0].reason == "Refund of purchase: 50 points taken back"
+    assert rest.balances.points == 150 and rest.owed.points == 0
+    assert (await MemberStanding.get(member_id=sara.id)).points_debt == 20
     assert (await reconcile()).ok
 
 
