@@ -12,8 +12,9 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
-from tortoise.expressions import F
+from tortoise import connections
 from tortoise.functions import Sum
 
 from loyalty.errors import InsufficientBalance
@@ -147,7 +148,27 @@ def member_accounts_of(member_id: int, points_account_id: int, credit_account_id
     }
 
 
-async def post(
+@dataclass(frozen=True, slots=True)
+class Posted:
+    transaction: JournalTransaction
+    # The balance after posting of every member account it touched or was asked to report.
+    balances: dict[int, int]
+
+    def balances_of(self, accounts: dict[Purse, Account]) -> Balances | None:
+        if not all(a.id in self.balances for a in accounts.values()):
+            return None
+        return Balances(
+            points=self.balances[accounts[Purse.POINTS].id],
+            credit=self.balances[accounts[Purse.CREDIT].id],
+        )
+
+
+async def post(**details: Any) -> JournalTransaction:
+    """Record one balanced transaction. Call inside a database transaction."""
+    return (await post_reporting(**details)).transaction
+
+
+async def post_reporting(
     *,
     kind: TransactionKind,
     member_id: int,
@@ -163,8 +184,9 @@ async def post(
     lines: list[dict] | None = None,
     tier_points: int = 0,
     points_expire_at: datetime | None = None,
-) -> JournalTransaction:
-    """Record one balanced transaction. Call inside a database transaction."""
+    report: list[Account] | None = None,
+) -> Posted:
+    """`post`, returning the new balances of the member accounts touched and of `report`."""
     _check_balanced(legs)
     own = [leg for leg in legs if leg.account.member_id is not None]  # type: ignore[attr-defined]
     transaction = await JournalTransaction.create(
@@ -191,14 +213,45 @@ async def post(
                 for leg in legs
             ]
         )
+    deltas: dict[int, int] = {account.id: 0 for account in report or []}
     for leg in own:
-        updated = await Account.filter(id=leg.account.id, balance__gte=-leg.amount).update(
-            balance=F("balance") + leg.amount
-        )
-        if not updated:
+        deltas[leg.account.id] = deltas.get(leg.account.id, 0) + leg.amount
+    balances = await _change_balances(deltas, own) if deltas else {}
+    return Posted(transaction, balances)
+
+
+async def _change_balances(deltas: dict[int, int], own: list[Leg]) -> dict[int, int]:
+    """Add each delta to its account in one statement, none below zero; the new balances.
+
+    The conditional UPDATE is what keeps balances whole under concurrency: PostgreSQL locks
+    the rows, SQLite has one writer.
+    """
+    client = connections.get("default")
+    case = " ".join("WHEN ? THEN CAST(? AS BIGINT)" for _ in deltas)
+    pairs = [value for item in deltas.items() for value in item]
+    ids = list(deltas)
+    sql = (
+        f"UPDATE account SET balance = balance + CASE id {case} END "
+        f"WHERE id IN ({', '.join('?' for _ in ids)}) AND balance + CASE id {case} END >= 0 "
+        "RETURNING id, balance"
+    )
+    if client.capabilities.dialect == "postgres":
+        sql = _numbered(sql)
+    # execute_query_dict fetches rows whatever the statement (execute_query drops RETURNING's).
+    rows = await client.execute_query_dict(sql, [*pairs, *ids, *pairs])
+    balances = {int(row["id"]): int(row["balance"]) for row in rows}
+    for leg in own:
+        if leg.account.id not in balances:
             available = await Account.get(id=leg.account.id).values_list("balance", flat=True)
-            raise InsufficientBalance(leg.account.unit.value, int(available), -leg.amount)  # type: ignore[arg-type]
-    return transaction
+            wanted = -deltas[leg.account.id]
+            raise InsufficientBalance(leg.account.unit.value, int(available), wanted)  # type: ignore[arg-type]
+    return balances
+
+
+def _numbered(sql: str) -> str:
+    """`?` placeholders as PostgreSQL's `$1, $2, ...`."""
+    parts = sql.split("?")
+    return "".join(f"{part}${n}" for n, part in enumerate(parts[:-1], start=1)) + parts[-1]
 
 
 async def transfer_from(

@@ -236,6 +236,8 @@ class _Written:
     lines: list[Line] = field(default_factory=list)
     unlocked: list[Text] = field(default_factory=list)
     tier_change: TierChange | None = None
+    # The member's balances after the purchase, when its earnings reported them.
+    balances: Balances | None = None
 
 
 async def record(
@@ -342,7 +344,9 @@ async def record(
     )
     if replayed:
         written = await _read_back(purchase)
-    balances = await ledger.balances(member_id) if member_id is not None else None
+    balances = written.balances
+    if balances is None and member_id is not None:
+        balances = await ledger.balances(member_id)
     return PurchaseResult(
         purchase,
         written.items,
@@ -457,7 +461,7 @@ async def _apply_programme(
     # Written even when a debt took all it earned: its lines, tier points and what it recovered
     # are what a later refund of this purchase gives back.
     if awards:
-        earn = await ledger.post(
+        posted = await ledger.post_reporting(
             kind=TransactionKind.EARN,
             legs=legs,
             idempotency_key=derived_key("purchase", purchase.id, "earn"),
@@ -466,8 +470,11 @@ async def _apply_programme(
             lines=earn_lines,
             tier_points=points,
             points_expire_at=expires,
+            report=list(accounts.values()),
             **common,
         )
+        earn = posted.transaction
+        written.balances = posted.balances_of(accounts)
         written.earned.append(history.entry_of(earn))
     tier_change = await tiers.upgrade_if_reached(standing, programme, when, purchase.id)
     await referral.after_purchase(actor, member_id, facts.visit_number, purchase, digest)
