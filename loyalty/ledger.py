@@ -14,9 +14,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from tortoise import connections
 from tortoise.functions import Sum
 
+from loyalty import sql
 from loyalty.errors import InsufficientBalance
 from loyalty.models import Account, JournalTransaction, Posting, TransactionKind, Unit
 
@@ -226,19 +226,15 @@ async def _change_balances(deltas: dict[int, int], own: list[Leg]) -> dict[int, 
     The conditional UPDATE is what keeps balances whole under concurrency: PostgreSQL locks
     the rows, SQLite has one writer.
     """
-    client = connections.get("default")
     case = " ".join("WHEN ? THEN CAST(? AS BIGINT)" for _ in deltas)
     pairs = [value for item in deltas.items() for value in item]
     ids = list(deltas)
-    sql = (
+    statement = (
         f"UPDATE account SET balance = balance + CASE id {case} END "
         f"WHERE id IN ({', '.join('?' for _ in ids)}) AND balance + CASE id {case} END >= 0 "
         "RETURNING id, balance"
     )
-    if client.capabilities.dialect == "postgres":
-        sql = _numbered(sql)
-    # execute_query_dict fetches rows whatever the statement (execute_query drops RETURNING's).
-    rows = await client.execute_query_dict(sql, [*pairs, *ids, *pairs])
+    rows = await sql.fetch(statement, [*pairs, *ids, *pairs])
     balances = {int(row["id"]): int(row["balance"]) for row in rows}
     for leg in own:
         if leg.account.id not in balances:
@@ -246,12 +242,6 @@ async def _change_balances(deltas: dict[int, int], own: list[Leg]) -> dict[int, 
             wanted = -deltas[leg.account.id]
             raise InsufficientBalance(leg.account.unit.value, int(available), wanted)  # type: ignore[arg-type]
     return balances
-
-
-def _numbered(sql: str) -> str:
-    """`?` placeholders as PostgreSQL's `$1, $2, ...`."""
-    parts = sql.split("?")
-    return "".join(f"{part}${n}" for n, part in enumerate(parts[:-1], start=1)) + parts[-1]
 
 
 async def transfer_from(

@@ -37,11 +37,11 @@ from loyalty.programme.engine import CREDIT, DISCOUNT, POINTS, Line
 from loyalty.programme.explain import Text
 from loyalty.programme.facts import (
     Facts,
-    event_awards_in_period,
+    Window,
     from_standing,
+    history_totals,
     period_end,
     visited_between,
-    with_spend_windows,
 )
 from loyalty.programme.snapshot import Programme
 from loyalty.wallet import COUNTER_ROLES
@@ -166,22 +166,25 @@ async def _facts(
     member_id = standing.member_id  # type: ignore[attr-defined]
     # Purchases, and so visit awards, all lie between the first and last visit: a period outside
     # that span holds none, and needs no query.
-    windows = {
-        days
-        for days in engine.spend_windows(rules)
-        if visited_between(standing, at - timedelta(days=days), at)
-    }
-    facts = await with_spend_windows(facts, member_id, windows)
-    counts = {}
+    windows = engine.spend_windows(rules)
+    spend: dict[int, Window] = {}
+    for days in windows:
+        window = (at - timedelta(days=days), at)
+        if visited_between(standing, *window):
+            spend[days] = window
+    awards: dict[int, Window] = {}
     for rule in rules:
         if isinstance(rule.params, EventPoints) and rule.params.event == "visit":
             start = clock.period_start(rule.params.cap_period, at)
-            end = period_end(rule.params.cap_period, start) if start else None
-            if visited_between(standing, start, end):
-                counts[rule.id] = await event_awards_in_period(
-                    member_id, rule.id, rule.params.cap_period, at
-                )
-    return replace(facts, event_awards=counts) if counts else facts
+            window = (start, period_end(rule.params.cap_period, start) if start else None)
+            if visited_between(standing, *window):
+                awards[rule.id] = window
+    spent, counts = await history_totals(member_id, spend, awards)
+    return replace(
+        facts,
+        spend_in_days={days: spent.get(days, 0) for days in windows},
+        event_awards=counts,
+    )
 
 
 async def quote(

@@ -5,10 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from tortoise.functions import Sum
-
-from loyalty import clock
-from loyalty.models import EventAward, MemberStanding, Purchase
+from loyalty import clock, sql
+from loyalty.models import EventAward, MemberStanding
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,23 +61,46 @@ def from_standing(standing: MemberStanding | None, at: datetime, tier_rank: int 
     )
 
 
-async def spend_since(member_id: int, since: datetime, until: datetime) -> int:
-    rows = (
-        await Purchase.filter(member_id=member_id, occurred_at__gte=since, occurred_at__lt=until)
-        .annotate(total=Sum("amount"), refunded=Sum("refunded_amount"))
-        .values_list("total", "refunded")
+Window = tuple[datetime | None, datetime | None]
+
+
+async def history_totals(
+    member_id: int, spend: dict[int, Window], awards: dict[int, Window]
+) -> tuple[dict[int, int], dict[int, int]]:
+    """In one query: Rials spent (less refunds) in each window, and each rule's event awards
+    in its window. Keys are the caller's (days of a spend window, rule ids)."""
+    columns: list[str] = []
+    params: list[object] = []
+
+    def bounded(column: str, window: Window) -> str:
+        where = ""
+        for bound, op in zip(window, (">=", "<"), strict=True):
+            if bound is not None:
+                where += f" AND {column} {op} ?"
+                params.append(bound)
+        return where
+
+    for days, window in spend.items():
+        params.append(member_id)
+        where = bounded("occurred_at", window)
+        columns.append(
+            "(SELECT COALESCE(SUM(amount - refunded_amount), 0) FROM purchase "
+            f"WHERE member_id = ?{where}) AS spend_{days}"
+        )
+    for rule_id, window in awards.items():
+        params += [member_id, rule_id]
+        where = bounded("created_at", window)
+        columns.append(
+            "(SELECT COUNT(*) FROM event_award "
+            f"WHERE member_id = ? AND rule_id = ?{where}) AS awards_{rule_id}"
+        )
+    if not columns:
+        return {}, {}
+    [row] = await sql.fetch(f"SELECT {', '.join(columns)}", params)
+    return (
+        {days: int(row[f"spend_{days}"]) for days in spend},
+        {rule_id: int(row[f"awards_{rule_id}"]) for rule_id in awards},
     )
-    return sum(int(total or 0) - int(refunded or 0) for total, refunded in rows)
-
-
-async def with_spend_windows(facts: Facts, member_id: int, windows: set[int]) -> Facts:
-    if not windows:
-        return facts
-    spend = {
-        days: await spend_since(member_id, facts.at - timedelta(days=days), facts.at)
-        for days in sorted(windows)
-    }
-    return replace(facts, spend_in_days=spend)
 
 
 def visited_between(standing: MemberStanding, start: datetime | None, end: datetime | None) -> bool:
