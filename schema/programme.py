@@ -15,7 +15,7 @@ from strawberry.types import Info
 
 from loyalty import history, ledger
 from loyalty import models as m
-from loyalty.errors import InvalidInput, NotFound
+from loyalty.errors import InvalidInput
 from loyalty.programme import (
     audit,
     engine,
@@ -622,10 +622,6 @@ class ProgrammeRules:
     sections: list[RulesSection] = strawberry.field(description="The parts, in reading order.")
 
 
-def _require_manager(info: Info[Context, None]) -> None:
-    info.context.require_actor().require_staff(m.Role.MANAGER)
-
-
 @strawberry.type
 class ProgrammeQueries:
     @strawberry.field(description="Anyone, signed in or not: how the programme works.")
@@ -654,10 +650,9 @@ class ProgrammeQueries:
             bool, strawberry.argument(description="Also the rules switched off.")
         ] = False,
     ) -> list[EarningRule]:
-        _require_manager(info)
-        return [
-            EarningRule.from_model(r) for r in await rules.listed(include_inactive=include_inactive)
-        ]
+        actor = info.context.require_actor()
+        listed = await rules.listed(actor, include_inactive=include_inactive)
+        return [EarningRule.from_model(r) for r in listed]
 
     @strawberry.field(description="Manager: one earning rule.")
     @returns_errors
@@ -666,12 +661,8 @@ class ProgrammeQueries:
         info: Info[Context, None],
         id: Annotated[strawberry.ID, strawberry.argument(description="The rule's id.")],
     ) -> EarningRuleLookup:
-        _require_manager(info)
-        rule_id = parse_id(id, "id")
-        row = await m.EarningRule.get_or_none(id=rule_id)
-        if row is None:
-            raise NotFound("rule", rule_id)
-        return EarningRule.from_model(row)
+        rule = await rules.get(info.context.require_actor(), parse_id(id, "id"))
+        return EarningRule.from_model(rule)
 
     @strawberry.field(description="Manager: the tiers, lowest rank first.")
     async def tiers(
@@ -681,19 +672,18 @@ class ProgrammeQueries:
             bool, strawberry.argument(description="Also retired tiers.")
         ] = False,
     ) -> list[Tier]:
-        _require_manager(info)
-        query = m.Tier.all() if include_inactive else m.Tier.filter(active=True)
-        return [Tier.from_model(t) for t in await query.order_by("rank", "id")]
+        listed = await tiers.listed(info.context.require_actor(), include_inactive=include_inactive)
+        return [Tier.from_model(t) for t in listed]
 
     @strawberry.field(description="Manager: how tiers are reached and kept.")
     async def tier_policy(self, info: Info[Context, None]) -> TierPolicy:
-        _require_manager(info)
-        return TierPolicy.from_domain(*await policies.load("tiers"))  # type: ignore[arg-type]
+        policy = await policies.read(info.context.require_actor(), "tiers")
+        return TierPolicy.from_domain(*policy)  # type: ignore[arg-type]
 
     @strawberry.field(description="Manager: when points expire.")
     async def expiry_policy(self, info: Info[Context, None]) -> ExpiryPolicy:
-        _require_manager(info)
-        return ExpiryPolicy.from_domain(*await policies.load("expiry"))  # type: ignore[arg-type]
+        policy = await policies.read(info.context.require_actor(), "expiry")
+        return ExpiryPolicy.from_domain(*policy)  # type: ignore[arg-type]
 
     @strawberry.field(description="Manager: who changed the configuration and how, newest first.")
     async def config_changes(
@@ -708,9 +698,9 @@ class ProgrammeQueries:
         first: PageSize = 20,
         after: AfterCursor = None,
     ) -> Connection[ConfigChange]:
-        _require_manager(info)
         size = max(1, min(first, history.MAX_PAGE))
         rows = await audit.changes(
+            info.context.require_actor(),
             entity=entity,
             entity_id=entity_id,
             first=size,

@@ -188,10 +188,6 @@ def validity(starts_at: datetime | None, ends_at: datetime | None) -> dict:
     return {"starts_at": starts_at, "ends_at": ends_at}
 
 
-def snapshot_of(values: dict) -> dict:
-    return {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in values.items()}
-
-
 def _cleaned(spec: CouponSpec) -> dict:
     if isinstance(spec.min_basket, bool) or not isinstance(spec.min_basket, int):
         raise InvalidInput("minBasket must be a whole number of Rials", field="minBasket")
@@ -212,16 +208,7 @@ def _cleaned(spec: CouponSpec) -> dict:
 async def create(actor: Actor, spec: CouponSpec) -> Coupon:
     actor.require_staff(Role.MANAGER)
     values = _cleaned(spec)
-    async with in_transaction():
-        coupon = await Coupon.create(**values)
-        await audit.record(
-            actor,
-            entity="coupon",
-            entity_id=coupon.id,
-            version=1,
-            action="create",
-            snapshot=snapshot_of(values),
-        )
+    coupon = await audit.create_versioned(actor, Coupon, "coupon", values)
     return coupon
 
 
@@ -250,25 +237,9 @@ async def save(
     actor: Actor, coupon_id: int, values: dict, *, expected_version: int | None
 ) -> Coupon:
     """Write a new version of a coupon, audited. Joins the caller's transaction, if any."""
-    async with in_transaction():
-        coupon = await Coupon.filter(id=coupon_id).select_for_update().first()
-        if coupon is None:
-            raise NotFound("coupon", coupon_id)
-        audit.check_version("coupon", coupon.version, expected_version)
-        version = coupon.version + 1
-        if not await Coupon.filter(id=coupon_id, version=coupon.version).update(
-            **values, version=version
-        ):
-            raise audit.stale("coupon", coupon.version)
-        await audit.record(
-            actor,
-            entity="coupon",
-            entity_id=coupon_id,
-            version=version,
-            action="update",
-            snapshot=snapshot_of(values),
-        )
-    return await Coupon.get(id=coupon_id)
+    return await audit.update_versioned(
+        actor, Coupon, "coupon", coupon_id, values, expected_version=expected_version
+    )
 
 
 def new_code() -> str:

@@ -55,6 +55,12 @@ async def load(key: str) -> tuple[_Policy, int]:
     return parse(key, row.value), row.version
 
 
+async def read(actor: Actor, key: str) -> tuple[_Policy, int]:
+    """A policy and its version, for the managers who set it."""
+    actor.require_staff(Role.MANAGER)
+    return await load(key)
+
+
 async def save(
     actor: Actor, key: str, raw: dict, *, expected_version: int | None = None
 ) -> tuple[_Policy, int]:

@@ -132,15 +132,8 @@ async def create(actor: Actor, spec: RewardSpec) -> Reward:
     actor.require_staff(Role.MANAGER)
     values = await _cleaned(spec)
     async with in_transaction():
-        reward = await Reward.create(**values, coupon_id=await _voucher_coupon(values))
-        await audit.record(
-            actor,
-            entity="reward",
-            entity_id=reward.id,
-            version=1,
-            action="create",
-            snapshot=coupons.snapshot_of(values),
-        )
+        values["coupon_id"] = await _voucher_coupon(values)
+        reward = await audit.create_versioned(actor, Reward, "reward", values)
     return reward
 
 
@@ -154,30 +147,24 @@ async def update(
     a new benefit gets a new coupon for the vouchers from now on."""
     actor.require_staff(Role.MANAGER)
     values = await _cleaned(spec)
-    async with in_transaction():
-        reward = await Reward.filter(id=reward_id).select_for_update().first()
-        if reward is None:
-            raise NotFound("reward", reward_id)
-        audit.check_version("reward", reward.version, expected_version)
+
+    async def same_kind(reward: Reward) -> dict:
         if values["kind"] != reward.kind:
             raise InvalidInput("a reward's kind cannot change; make a new reward", field="kind")
         coupon_id = reward.coupon_id  # type: ignore[attr-defined]
         if coupon_id is not None and any(values[c] != getattr(reward, c) for c in BENEFIT_COLUMNS):
             coupon_id = await _voucher_coupon(values)
-        version = reward.version + 1
-        if not await Reward.filter(id=reward_id, version=reward.version).update(
-            **values, coupon_id=coupon_id, version=version
-        ):
-            raise audit.stale("reward", reward.version)
-        await audit.record(
-            actor,
-            entity="reward",
-            entity_id=reward_id,
-            version=version,
-            action="update",
-            snapshot=coupons.snapshot_of(values),
-        )
-    return await Reward.get(id=reward_id)
+        return {"coupon_id": coupon_id}
+
+    return await audit.update_versioned(
+        actor,
+        Reward,
+        "reward",
+        reward_id,
+        values,
+        expected_version=expected_version,
+        also=same_kind,
+    )
 
 
 async def get(reward_id: int) -> Reward:

@@ -6,12 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from tortoise.transactions import in_transaction
-
 from loyalty import validation
 from loyalty.actors import Actor
 from loyalty.errors import InvalidInput, NotFound
-from loyalty.models import Branch, EarningRule, Role, RuleKind
+from loyalty.models import Branch, EarningRule, Role, RuleKind, Tier
 from loyalty.programme import audit, snapshot
 from loyalty.programme.definitions import Conditions, Params, parse_conditions, parse_params
 
@@ -85,6 +83,11 @@ async def _cleaned(spec: RuleSpec) -> dict:
         raise InvalidInput("unknown rule kind", field="kind")
     params = parse_params(spec.kind, spec.params)
     conditions = parse_conditions(spec.conditions)
+    tier_ids = set(conditions.tier_ids)
+    if tier_ids and await Tier.filter(id__in=tier_ids).count() != len(tier_ids):
+        raise InvalidInput(
+            "conditions.tier_ids names a tier that does not exist", field="conditions.tier_ids"
+        )
     branch_ids = sorted(set(spec.branch_ids or []))
     if branch_ids and await Branch.filter(id__in=branch_ids).count() != len(branch_ids):
         raise InvalidInput("branchIds names a branch that does not exist", field="branchIds")
@@ -110,25 +113,12 @@ async def _cleaned(spec: RuleSpec) -> dict:
     }
 
 
-def _snapshot(values: dict) -> dict:
-    return {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in values.items()}
-
-
 async def create(actor: Actor, spec: RuleSpec) -> EarningRule:
     actor.require_staff(Role.MANAGER)
     values = await _cleaned(spec)
     if values["active"] and await EarningRule.filter(active=True).count() >= MAX_ACTIVE_RULES:
         raise InvalidInput(f"at most {MAX_ACTIVE_RULES} rules may be active at once")
-    async with in_transaction():
-        rule = await EarningRule.create(**values)
-        await audit.record(
-            actor,
-            entity="rule",
-            entity_id=rule.id,
-            version=1,
-            action="create",
-            snapshot=_snapshot(values),
-        )
+    rule = await audit.create_versioned(actor, EarningRule, "rule", values)
     snapshot.invalidate()
     return rule
 
@@ -139,29 +129,23 @@ async def update(
     """Replace a rule's definition; purchases from now on use the new version."""
     actor.require_staff(Role.MANAGER)
     values = await _cleaned(spec)
-    async with in_transaction():
-        rule = await EarningRule.filter(id=rule_id).select_for_update().first()
-        if rule is None:
-            raise NotFound("rule", rule_id)
-        audit.check_version("rule", rule.version, expected_version)
+
+    async def same_kind(rule: EarningRule) -> dict:
         if values["kind"] != rule.kind:
             raise InvalidInput("a rule's kind cannot change; make a new rule", field="kind")
-        version = rule.version + 1
-        updated = await EarningRule.filter(id=rule_id, version=rule.version).update(
-            **values, version=version
-        )
-        if not updated:
-            raise audit.stale("rule", rule.version)
-        await audit.record(
-            actor,
-            entity="rule",
-            entity_id=rule_id,
-            version=version,
-            action="update",
-            snapshot=_snapshot(values),
-        )
+        return {}
+
+    rule = await audit.update_versioned(
+        actor,
+        EarningRule,
+        "rule",
+        rule_id,
+        values,
+        expected_version=expected_version,
+        also=same_kind,
+    )
     snapshot.invalidate()
-    return await EarningRule.get(id=rule_id)
+    return rule
 
 
 async def set_active(
@@ -185,6 +169,16 @@ async def set_active(
     return await update(actor, rule_id, spec, expected_version=expected_version)
 
 
-async def listed(*, include_inactive: bool = False) -> list[EarningRule]:
+async def listed(actor: Actor, *, include_inactive: bool = False) -> list[EarningRule]:
+    """The rules, highest priority first (managers)."""
+    actor.require_staff(Role.MANAGER)
     query = EarningRule.all() if include_inactive else EarningRule.filter(active=True)
     return await query.order_by("-priority", "id")
+
+
+async def get(actor: Actor, rule_id: int) -> EarningRule:
+    actor.require_staff(Role.MANAGER)
+    rule = await EarningRule.get_or_none(id=rule_id)
+    if rule is None:
+        raise NotFound("rule", rule_id)
+    return rule

@@ -15,7 +15,7 @@ from tortoise.transactions import in_transaction
 
 from loyalty import clock, validation
 from loyalty.actors import Actor
-from loyalty.errors import Conflict, InvalidInput, NotFound
+from loyalty.errors import Conflict, InvalidInput
 from loyalty.models import (
     JournalTransaction,
     MemberStanding,
@@ -90,29 +90,20 @@ async def save(
     async with in_transaction():
         await _check_ladder(values, tier_id)
         if tier_id is None:
-            tier = await Tier.create(**values)
-            action = "create"
+            tier = await audit.create_versioned(actor, Tier, "tier", values)
         else:
-            tier = await Tier.filter(id=tier_id).select_for_update().first()
-            if tier is None:
-                raise NotFound("tier", tier_id)
-            audit.check_version("tier", tier.version, expected_version)
-            if not await Tier.filter(id=tier_id, version=tier.version).update(
-                **values, version=tier.version + 1
-            ):
-                raise audit.stale("tier", tier.version)
-            tier = await Tier.get(id=tier_id)
-            action = "update"
-        await audit.record(
-            actor,
-            entity="tier",
-            entity_id=tier.id,
-            version=tier.version,
-            action=action,
-            snapshot=values,
-        )
+            tier = await audit.update_versioned(
+                actor, Tier, "tier", tier_id, values, expected_version=expected_version
+            )
     snapshot.invalidate()
     return tier
+
+
+async def listed(actor: Actor, *, include_inactive: bool = False) -> list[Tier]:
+    """The tiers, lowest rank first (managers)."""
+    actor.require_staff(Role.MANAGER)
+    query = Tier.all() if include_inactive else Tier.filter(active=True)
+    return await query.order_by("rank", "id")
 
 
 def period_start(policy: TierPolicy, at: datetime) -> datetime | None:

@@ -527,6 +527,7 @@ async def test_quote_is_what_record_then_does_and_writes_nothing(club: Club) -> 
         (D, {"basis_points": 10}, {"min_spend_in_window": 5}, "conditions"),
         (D, {"basis_points": 10}, {"min_visit_number": 5, "max_visit_number": 2}, "conditions"),
         (D, {"basis_points": 10}, {"lapse_over_usual_gap": 0}, "conditions.lapse_over_usual_gap"),
+        (D, {"basis_points": 10}, {"tier_ids": [999]}, "conditions.tier_ids"),
         (D, {"basis_points": 10}, {"weather": "sunny"}, "conditions.weather"),
     ],
 )
@@ -537,7 +538,7 @@ async def test_rule_validation_names_the_field(
         await club.rule("Bad", kind, params, conditions=conditions)
     assert excinfo.value.field == field, excinfo.value
     assert str(excinfo.value).startswith(field)
-    assert await rules.listed(include_inactive=True) == []
+    assert await rules.listed(club.boss, include_inactive=True) == []
     assert await ConfigChange.all().count() == 0
 
 
@@ -560,7 +561,7 @@ async def test_rule_validation_of_scope_and_dates(club: Club) -> None:
     cashier_only = await f.staff_actor(Role.CASHIER)
     with pytest.raises(Exception) as excinfo:
         await rules.create(cashier_only, RuleSpec("Mine", D, ok))
-    assert isinstance(excinfo.value, Exception) and not await rules.listed()
+    assert isinstance(excinfo.value, Exception) and not await rules.listed(club.boss)
 
 
 async def test_rule_versions_audit_conflicts_and_deactivation(club: Club) -> None:
@@ -587,7 +588,10 @@ async def test_rule_versions_audit_conflicts_and_deactivation(club: Club) -> Non
 
     off = await rules.set_active(club.boss, rule.id, False, expected_version=2)
     assert off.version == 3 and not off.active
-    assert await rules.listed() == [] and len(await rules.listed(include_inactive=True)) == 1
+    assert (
+        await rules.listed(club.boss) == []
+        and len(await rules.listed(club.boss, include_inactive=True)) == 1
+    )
     # With no active rule left the settings' default earning applies (1 point per 10,000).
     after = await club.buy(sara.id, 100_000)
     assert [(line.rule_id, line.purse, line.amount) for line in after.lines] == [
