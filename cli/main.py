@@ -175,7 +175,8 @@ def _demo(args: argparse.Namespace) -> int:
             f"{report.members} members, {report.purchases:,} purchases "
             f"({report.member_purchases:,} by members, {report.line_items:,} line items), "
             f"{report.top_ups} credit top-ups, {report.credit_spends} credit spends, "
-            f"{report.point_redemptions} rewards redeemed with points, {report.refunds} refunds"
+            f"{report.point_redemptions} rewards redeemed with points, {report.refunds} refunds; "
+            f"{report.rules} earning rules and {len(demo.DEMO_TIERS)} tiers"
         )
         print("staff sign-in (username / role / branch):")
         for login in report.staff:
