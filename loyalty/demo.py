@@ -531,7 +531,7 @@ DEMO_RULES = (
 DEMO_TIERS = (
     TierSpec("Bronze", 0, 0, 100, name_fa="برنزی"),
     TierSpec("Silver", 1, 1_000, 125, name_fa="نقره‌ای"),
-    TierSpec("Gold", 2, 5_000, 150, name_fa="طلایی"),
+    TierSpec("Gold", 2, 2_000, 150, name_fa="طلایی"),
 )
 DEMO_POLICIES = {
     "tiers": {"metric": "points_earned", "period": "rolling_days", "window_days": 365},
