@@ -108,11 +108,16 @@ def rule_summary(params: object) -> Text:
         case EventPoints():
             event = EVENT_NAMES[params.event]
             period = PERIOD_NAMES[params.cap_period]
-            times = Text(
-                f"at most {params.cap_count} "
-                f"time{'s' if params.cap_count != 1 else ''} {period.en}",
-                f"حداکثر {fa_number(params.cap_count)} بار {period.fa}",
-            )
+            if params.cap_count == 1:
+                times = Text(
+                    "once" if params.cap_period == "lifetime" else f"once {period.en}",
+                    "یک بار" if params.cap_period == "lifetime" else f"یک بار {period.fa}",
+                )
+            else:
+                times = Text(
+                    f"at most {params.cap_count} times {period.en}",
+                    f"حداکثر {fa_number(params.cap_count)} بار {period.fa}",
+                )
             return Text(
                 f"{points(params.points).en} for {event.en} ({times.en})",
                 f"{points(params.points).fa} برای {event.fa} ({times.fa})",

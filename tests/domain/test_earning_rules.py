@@ -198,7 +198,7 @@ async def test_visit_points_capped_per_tehran_day(club: Club) -> None:
     assert amounts(before, "points") == [5]
     assert amounts(after, "points") == [5]
     assert amounts(again, "points") == []
-    assert "at most 1 time a day" in before.lines[0].text.en
+    assert "once a day" in before.lines[0].text.en
     assert "در روز" in before.lines[0].text.fa
     assert await EventAward.filter(member_id=sara.id).count() == 2
 
