@@ -82,11 +82,17 @@ class RequestSignInCodeInput:
 class SignInWithCodeInput:
     phone: str = strawberry.field(description="The same number the code was sent to.")
     code: str = strawberry.field(description="The six digits of the SMS.")
+    referral_code: str | None = strawberry.field(
+        default=None, description="A friend's referral code, for a first sign-in (enrolment)."
+    )
 
 
 @strawberry.input(description="Sign in with a Firebase ID token from phone authentication.")
 class SignInWithFirebaseInput:
     id_token: str = strawberry.field(description="The Firebase ID token.")
+    referral_code: str | None = strawberry.field(
+        default=None, description="A friend's referral code, for a first sign-in (enrolment)."
+    )
 
 
 @strawberry.input(description="Staff sign-in.")
@@ -124,7 +130,9 @@ class AuthMutations:
     async def sign_in_with_code(
         self, input: Annotated[SignInWithCodeInput, strawberry.argument(description=INPUT)]
     ) -> MemberSignInResult:
-        return _member_session(await sessions.sign_in_with_code(input.phone, input.code))
+        return _member_session(
+            await sessions.sign_in_with_code(input.phone, input.code, input.referral_code)
+        )
 
     @strawberry.mutation(description="Sign in with a Firebase phone-auth ID token.")
     @returns_errors
@@ -136,7 +144,8 @@ class AuthMutations:
         verify = info.context.verify_firebase_token
         if verify is None:
             raise AuthenticationFailed("Firebase sign-in is not set up on this server")
-        return _member_session(await sessions.sign_in_verified_phone(await verify(input.id_token)))
+        phone = await verify(input.id_token)
+        return _member_session(await sessions.sign_in_verified_phone(phone, input.referral_code))
 
     @strawberry.mutation(description="Staff sign-in with username and password.")
     @returns_errors

@@ -54,6 +54,9 @@ class EnrolMemberInput:
     branch_id: strawberry.ID | None = strawberry.field(
         default=None, description="Branch of enrolment; defaults to the staff user's own."
     )
+    referral_code: str | None = strawberry.field(
+        default=None, description="The referral code of the member who brought them."
+    )
 
 
 @strawberry.type
@@ -119,5 +122,7 @@ class MemberMutations:
             profiling_consent=input.profiling_consent,
         )
         branch_id = parse_id(input.branch_id, "branchId") if input.branch_id else None
-        member, created = await members.enrol(actor, input.phone, profile, branch_id)
+        member, created = await members.enrol(
+            actor, input.phone, profile, branch_id, referral_code=input.referral_code
+        )
         return MemberEnrolled(member=Member.from_model(member), created=created)

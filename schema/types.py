@@ -12,7 +12,7 @@ from loyalty import history, ledger
 from loyalty import models as m
 from loyalty.errors import InvalidInput
 from loyalty.ledger import Purse as DomainPurse
-from loyalty.programme import engine, tiers
+from loyalty.programme import engine, expiry, tiers
 from loyalty.programme import standing as standings
 from loyalty.programme.explain import Text
 from schema.context import Context
@@ -349,6 +349,12 @@ class Purchase:
         )
 
 
+@strawberry.type(description="Points of one earning that will expire.")
+class ExpiringPoints:
+    expires_at: datetime = strawberry.field(description="When they expire (UTC).")
+    points: BigInt = strawberry.field(description="How many of them are still held.")
+
+
 @strawberry.type(description="A member of the club.")
 class Member:
     id: strawberry.ID = strawberry.field(description="The member's id.")
@@ -372,6 +378,16 @@ class Member:
     @strawberry.field(description="The member's tier, progress to the next and review date.")
     async def tier(self) -> MemberTier:
         return MemberTier.from_domain(await tiers.progress(int(self.id)))
+
+    @strawberry.field(
+        description="Points that will expire, soonest first: how many, and when (lots of "
+        "points with no expiry are not listed)."
+    )
+    async def expiring_points(self) -> list[ExpiringPoints]:
+        return [
+            ExpiringPoints(expires_at=lot.expires_at, points=lot.points)
+            for lot in await expiry.schedule(int(self.id))
+        ]
 
     @strawberry.field(description="The code friends give when they join, to reward the member.")
     async def referral_code(self) -> str:

@@ -11,6 +11,7 @@ from loyalty.auth.passwords import hash_password, needs_rehash, verify_password
 from loyalty.auth.tokens import TokenPair
 from loyalty.errors import AuthenticationFailed
 from loyalty.models import Member, StaffUser, SubjectKind
+from loyalty.programme import referral
 
 
 @cache
@@ -19,14 +20,22 @@ def _timing_hash() -> str:
     return hash_password("not a real password, only for timing")
 
 
-async def sign_in_verified_phone(phone: str) -> tuple[Member, TokenPair, bool]:
-    """Sign in (enrolling on first sight) a member whose phone someone trusted has verified."""
-    member, created = await members.enrol(SYSTEM, phone)
+async def sign_in_verified_phone(
+    phone: str, referral_code: str | None = None
+) -> tuple[Member, TokenPair, bool]:
+    """Sign in (enrolling on first sight, referred by `referral_code` if given) a member whose
+    phone someone trusted has verified."""
+    member, created = await members.enrol(SYSTEM, phone, referral_code=referral_code)
     return member, await tokens.issue(Actor.member(member.id)), created
 
 
-async def sign_in_with_code(phone: str, code: str) -> tuple[Member, TokenPair, bool]:
-    return await sign_in_verified_phone(await otp.verify_code(phone, code))
+async def sign_in_with_code(
+    phone: str, code: str, referral_code: str | None = None
+) -> tuple[Member, TokenPair, bool]:
+    # A mistyped referral code is refused before the one-time code is spent on it.
+    if referral.clean_code(referral_code):
+        await referral.referrer_for(referral_code or "")
+    return await sign_in_verified_phone(await otp.verify_code(phone, code), referral_code)
 
 
 async def sign_in_staff(username: str, password: str) -> tuple[StaffUser, TokenPair]:
