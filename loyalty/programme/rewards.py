@@ -37,7 +37,6 @@ from loyalty.models import (
     JournalTransaction,
     MemberStanding,
     Purchase,
-    PurchaseDiscount,
     Reward,
     RewardKind,
     RewardRedemption,
@@ -462,10 +461,11 @@ async def redeem_at_checkout(
     request_hash: str,
     staff_id: int | None,
 ) -> list[JournalTransaction]:
-    """Use the codes, take the rewards (stock, points) and record the discounts on a purchase.
+    """Use the codes and take the rewards (stock, points) given on a purchase.
 
     Call inside the purchase's transaction, holding the member's standing lock, after
-    `at_checkout`. Returns the points spent, one transaction a reward.
+    `at_checkout`; the caller records the discounts with the purchase's others, in one write.
+    Returns the points spent, one transaction a reward.
     """
     member_id: int = standing.member_id  # type: ignore[attr-defined]
     spent = []
@@ -496,22 +496,4 @@ async def redeem_at_checkout(
             request_hash=request_hash,
         )
         spent.append(transaction)
-    await PurchaseDiscount.bulk_create(
-        [
-            PurchaseDiscount(
-                purchase_id=purchase.id,
-                member_id=member_id,
-                source=item.source,
-                source_id=item.source_id,
-                code_id=item.code.id if item.code is not None else None,
-                amount=item.amount,
-                sku=item.sku,
-                reason=item.text.en[:300],
-                reason_fa=item.text.fa[:300],
-            )
-            for item in given
-        ]
-    )
-    purchase.discount = sum(item.amount for item in given)
-    await Purchase.filter(id=purchase.id).update(discount=purchase.discount)
     return spent

@@ -347,3 +347,37 @@ async def test_two_purchases_racing_for_a_single_use_code_one_wins(club: dict) -
     assert await Purchase.all().count() == 1
     assert await PurchaseDiscount.all().count() == 1
     assert (await reconcile()).ok
+
+
+async def test_a_code_and_a_rule_discount_on_one_purchase_are_both_kept(club: dict) -> None:
+    await rules.create(
+        club["boss"],
+        RuleSpec("Five off", RuleKind.DISCOUNT, {"basis_points": 500}),
+    )
+    code = await a_code(club)
+    bought = await buy(club, 1_000_000, code)
+
+    assert [(line.code, line.amount) for line in bought.discounts] == [
+        ("coupon", 100_000),
+        ("discount", 50_000),
+    ]
+    rows = await PurchaseDiscount.filter(purchase_id=bought.purchase.id).order_by("id")
+    assert [(row.source, row.amount) for row in rows] == [
+        (DiscountSource.COUPON, 100_000),
+        (DiscountSource.RULE, 50_000),
+    ]
+    assert rows[0].code_id is not None and rows[1].code_id is None
+    stored = await Purchase.get(id=bought.purchase.id)
+    assert stored.discount == bought.purchase.discount == 150_000
+    replayed = await buy(
+        club,
+        1_000_000,
+        code,
+        key=bought.purchase.idempotency_key,
+        receipt_number=bought.purchase.receipt_number,
+    )
+    assert replayed.replayed
+    assert [(line.code, line.amount) for line in replayed.discounts] == [
+        ("coupon", 100_000),
+        ("discount", 50_000),
+    ]
