@@ -514,9 +514,32 @@ async def seed_club(url: str, members: int, rules: bool = False) -> tuple[int, i
         )
         if rules:
             await install_programme(branch.id, ids)
+        else:
+            await open_standings(ids)
     finally:
         await Tortoise.close_connections()
     return branch.id, cashier.id, ids
+
+
+async def open_standings(member_ids: list[int]) -> None:
+    """Standings with no history, as enrolment opens them."""
+    from loyalty.ledger import Purse, member_account_code
+    from loyalty.models import Account, MemberStanding
+    from loyalty.programme.standing import new_referral_code
+
+    codes = dict(await Account.filter(member_id__in=member_ids).values_list("code", "id"))
+    await MemberStanding.bulk_create(
+        [
+            MemberStanding(
+                member_id=member_id,
+                points_account_id=codes[member_account_code(member_id, Purse.POINTS)],
+                credit_account_id=codes[member_account_code(member_id, Purse.CREDIT)],
+                referral_code=new_referral_code(),
+            )
+            for member_id in member_ids
+        ],
+        batch_size=2_000,
+    )
 
 
 async def install_programme(branch_id: int, member_ids: list[int]) -> None:

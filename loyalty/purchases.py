@@ -127,7 +127,8 @@ class PurchaseResult:
 
 @dataclass(frozen=True, slots=True)
 class Quote:
-    """What a basket would earn and be discounted, written nowhere."""
+    """What a basket would earn and be discounted, written nowhere. `points` and `credit` are
+    what the member's balances would gain (after any kept back towards a refund's debt)."""
 
     amount: int
     net_amount: int
@@ -245,13 +246,14 @@ async def quote(
     facts = await _facts(programme, standing, basket, now)
     outcome = engine.evaluate(programme, basket, facts)
     _check_credit_fits(basket, outcome)
+    awards, recovered_points, recovered_credit = _with_recovery(standing, outcome)
     return Quote(
         amount=amount,
         net_amount=outcome.net_amount,
         discounts=[g.line for g in given] + outcome.discounts,
-        lines=outcome.awards,
-        points=outcome.points,
-        credit=outcome.credit,
+        lines=awards,
+        points=outcome.points - recovered_points,
+        credit=outcome.credit - recovered_credit,
         unlocked=engine.unlocked(programme, branch_id, facts, facts.after_visit(amount)),
     )
 
@@ -450,14 +452,8 @@ async def _apply_programme(
         await _record_discounts(purchase, given, outcome.discounts)
         written.discounts += outcome.discounts
 
-    awards = list(outcome.awards)
     points, credit = outcome.points, outcome.credit
-    recovered_points = min(standing.points_debt, max(points, 0))
-    recovered_credit = min(standing.credit_debt, credit)
-    if recovered_points:
-        awards.append(_recovery_line(POINTS, recovered_points))
-    if recovered_credit:
-        awards.append(_recovery_line(CREDIT, recovered_credit))
+    awards, recovered_points, recovered_credit = _with_recovery(standing, outcome)
 
     tier_change = None
     tier_before = standing.tier_id  # type: ignore[attr-defined]
@@ -567,6 +563,21 @@ async def _record_discounts(purchase: Purchase, given: list[Given], by_rules: li
     else:
         await sql.fetch(insert, values)
         await sql.fetch(update, [purchase.discount, purchase.id])
+
+
+def _with_recovery(
+    standing: MemberStanding, outcome: engine.Outcome
+) -> tuple[list[Line], int, int]:
+    """The award lines, with what this earning keeps back towards debts left by refunds, and
+    how many points and Rials of credit that is."""
+    awards = list(outcome.awards)
+    points = min(standing.points_debt, max(outcome.points, 0))
+    credit = min(standing.credit_debt, outcome.credit)
+    if points:
+        awards.append(_recovery_line(POINTS, points))
+    if credit:
+        awards.append(_recovery_line(CREDIT, credit))
+    return awards, points, credit
 
 
 def _recovery_line(purse: str, amount: int) -> Line:

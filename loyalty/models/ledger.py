@@ -11,6 +11,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from tortoise import fields
+from tortoise.fields.db_defaults import SqlDefault
 from tortoise.models import Model
 
 
@@ -68,12 +69,13 @@ class JournalTransaction(Model):
         "loyalty.StaffUser", null=True, on_delete=fields.RESTRICT, related_name="transactions"
     )
     # The member's side of the legs, kept with the transaction so history needs no join.
-    points = fields.BigIntField(default=0)
-    credit = fields.BigIntField(default=0)
+    # Database defaults as well, so the columns could be added to a journal already kept.
+    points = fields.BigIntField(default=0, db_default=0)
+    credit = fields.BigIntField(default=0, db_default=0)
     # Points that count towards tiers: earned, less earnings taken back.
-    tier_points = fields.BigIntField(default=0)
+    tier_points = fields.BigIntField(default=0, db_default=0)
     # One line per rule that fired: what it gave and why.
-    lines = fields.JSONField(default=list)
+    lines = fields.JSONField(default=list, db_default=SqlDefault("'[]'"))
     points_expire_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True, db_index=True)
 

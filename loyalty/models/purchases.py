@@ -17,8 +17,8 @@ class Purchase(Model):
     )
     amount = fields.BigIntField(description="Rials")
     refunded_amount = fields.BigIntField(default=0, description="Rials")
-    discount = fields.BigIntField(default=0, description="Rials the club took off")
-    paid_with_credit = fields.BigIntField(default=0, description="Rials")
+    discount = fields.BigIntField(default=0, db_default=0, description="Rials the club took off")
+    paid_with_credit = fields.BigIntField(default=0, db_default=0, description="Rials")
     occurred_at = fields.DatetimeField(db_index=True)
     recorded_by: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
         "loyalty.StaffUser", null=True, on_delete=fields.RESTRICT, related_name="purchases"

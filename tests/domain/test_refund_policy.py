@@ -101,7 +101,13 @@ async def test_refund_after_spend_leaves_a_debt_that_the_next_purchase_recovers(
         ("refund_owed", "credit", -30_000),
     ]
 
+    # The dry run tells the cashier the same: what is earned, and what is kept back.
+    quoted = await purchases.quote(
+        shop.cashier, member_id=sara.id, branch_id=shop.shop_id, amount=1_500_000
+    )
+    assert (quoted.points, quoted.credit) == (50, 45_000)
     second = await shop.buy(sara.id, 1_500_000)  # 150 points, 75,000 Rials cash-back
+    assert second.lines == quoted.lines
     assert second.balances == Balances(points=50, credit=45_000)
     assert await debt(sara.id) == Balances(points=0, credit=0)
     recovery = [(line.code, line.purse, line.amount) for line in second.lines]
