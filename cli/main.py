@@ -12,6 +12,7 @@ import logging
 import os
 import sys
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 
 from loyalty.settings import get_settings
 
@@ -120,22 +121,40 @@ def _reconcile(args: argparse.Namespace) -> int:
     return asyncio.run(_with_orm(work))
 
 
-def _expire_points(args: argparse.Namespace) -> int:
-    from datetime import datetime
-
-    from loyalty.programme import expiry
-
+def _moment(value: str | None) -> datetime | None:
+    """`--at`: a moment with its zone; exits with 2 on anything else."""
+    if value is None:
+        return None
     try:
-        at = datetime.fromisoformat(args.at) if args.at else None
+        at = datetime.fromisoformat(value)
     except ValueError:
         at = None
-    if args.at and (at is None or at.tzinfo is None):
+    if at is None or at.tzinfo is None:
         print("--at takes a moment with its zone, e.g. 2026-03-21T00:00+03:30", file=sys.stderr)
-        return 2
+        sys.exit(2)
+    return at
+
+
+def _expire_points(args: argparse.Namespace) -> int:
+    from loyalty.programme import expiry
+
+    at = _moment(args.at)
 
     async def work() -> int:
         run = await expiry.expire_due(at)
         print(json.dumps({"members": run.members, "points": run.points}))
+        return 0
+
+    return asyncio.run(_with_orm(work))
+
+
+def _review_tiers(args: argparse.Namespace) -> int:
+    from loyalty.programme import tiers
+
+    at = _moment(args.at)
+
+    async def work() -> int:
+        print(json.dumps({"reviewed": await tiers.review_due(at)}))
         return 0
 
     return asyncio.run(_with_orm(work))
@@ -250,6 +269,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     expire.add_argument("--at", help="as of this moment (ISO 8601 with a zone; default now)")
     expire.set_defaults(run=_expire_points)
+    review = commands.add_parser(
+        "review-tiers", help="review the tiers of members whose review date has come (nightly)"
+    )
+    review.add_argument("--at", help="as of this moment (ISO 8601 with a zone; default now)")
+    review.set_defaults(run=_review_tiers)
     commands.add_parser(
         "schema", help="print the GraphQL schema (SDL) as mobile_contract/schema.graphql holds it"
     ).set_defaults(run=_schema)

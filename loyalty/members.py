@@ -13,7 +13,7 @@ from loyalty.actors import Actor, ActorKind
 from loyalty.errors import DomainError, ErrorCode, InvalidInput, NotFound
 from loyalty.models import Branch, Card, CardStatus, Gender, Language, Member
 from loyalty.phones import normalise_phone
-from loyalty.programme import referral, standing
+from loyalty.programme import events, referral, standing
 
 MAX_INTERESTS = 20
 
@@ -129,6 +129,18 @@ async def update_profile(actor: Actor, member_id: int, profile: Profile) -> Memb
     member = await get(member_id)
     values = profile.cleaned()
     if values:
-        member.update_from_dict(values)
-        await member.save(update_fields=list(values))
+        async with in_transaction():
+            member.update_from_dict(values)
+            await member.save(update_fields=list(values))
+            if is_complete(member):
+                # Once per member: the award's reference is unique for them.
+                await events.award_once(actor, member_id=member_id, event="profile_completed")
     return member
+
+
+PROFILE_FIELDS = ("first_name", "last_name", "birthday", "gender", "city")
+
+
+def is_complete(member: Member) -> bool:
+    """Whether the member has told the club all it asks of them (the profile event)."""
+    return all(getattr(member, name) not in (None, "") for name in PROFILE_FIELDS)

@@ -23,6 +23,10 @@ The policy:
   refund that completes it). While any part of the qualifying purchase stands, so does the
   reward. The referrer's shortfall becomes their debt the same way; the award still counts
   against the referral rule's cap, so refunding and buying again earns nothing more.
+- A purchase refunded in full also gives back what the member used on it: the points paid for
+  discount rewards (and the rewards' stock), and the uses of the coupon codes. A reward so
+  returned still counts against its per-member limit. A partial refund returns neither: the
+  discount stays on what the member kept.
 - Each refund is one database transaction, under the member's standing lock (then the
   referrer's), so a refund and a purchase of the same member cannot race over the debt.
 """
@@ -40,12 +44,17 @@ from loyalty.errors import DomainError, ErrorCode, NotFound
 from loyalty.idempotency import check_key, derived_key, request_hash, run_once
 from loyalty.ledger import Balances, Purse, SystemAccount
 from loyalty.models import (
+    Coupon,
+    CouponCode,
     JournalTransaction,
     MemberStanding,
     Purchase,
+    PurchaseDiscount,
     Referral,
     ReferralStatus,
     Reversal,
+    Reward,
+    RewardRedemption,
     Role,
     TransactionKind,
 )
@@ -143,6 +152,7 @@ async def refund(
             )
         if total == purchase.amount:
             await _reverse_referral_reward(actor, purchase, reversal, digest)
+            await _give_back_what_was_used(actor, purchase, reversal, digest)
         return reversal
 
     reversal, replayed = await run_once(
@@ -275,6 +285,41 @@ async def _take_back(
     )
     if debt:
         await MemberStanding.filter(id=own.id).update(**debt)
+
+
+async def _give_back_what_was_used(
+    actor: Actor, purchase: Purchase, reversal: Reversal, digest: str
+) -> None:
+    """The purchase is refunded in full: the points paid for rewards on it come back, with the
+    rewards' stock, and the codes used on it may be used again."""
+    redemptions = await RewardRedemption.filter(purchase_id=purchase.id).prefetch_related(
+        "reward", "transaction__postings__account"
+    )
+    for redemption in redemptions:
+        spent: JournalTransaction = redemption.transaction  # type: ignore[assignment]
+        reward: Reward = redemption.reward  # type: ignore[assignment]
+        await ledger.post(
+            kind=TransactionKind.REVERSAL,
+            member_id=purchase.member_id,  # type: ignore[attr-defined]
+            legs=[ledger.Leg(p.account, -p.amount) for p in spent.postings],
+            idempotency_key=derived_key("refund", reversal.id, "reward", redemption.id),
+            request_hash=digest,
+            reason_code="refund_reward",
+            reason=f"Points for {reward.name} given back: the purchase was refunded",
+            purchase_id=purchase.id,
+            reverses_id=spent.id,
+            staff_id=actor.staff_id,
+            branch_id=purchase.branch_id,  # type: ignore[attr-defined]
+        )
+        if reward.stock is not None:
+            await Reward.filter(id=reward.id).update(stock=F("stock") + 1)
+    codes = await PurchaseDiscount.filter(purchase_id=purchase.id, code_id__not_isnull=True)
+    for used in codes:
+        code = await CouponCode.get(id=used.code_id)  # type: ignore[attr-defined]
+        await CouponCode.filter(id=code.id, uses__gt=0).update(uses=F("uses") - 1)
+        await Coupon.filter(id=code.coupon_id, used_total__gt=0).update(  # type: ignore[attr-defined]
+            used_total=F("used_total") - 1
+        )
 
 
 async def _reverse_referral_reward(

@@ -112,6 +112,13 @@ async def award(
     return EventResult(awarded, transaction)
 
 
+async def award_once(actor: Actor, *, member_id: int, event: str) -> EventResult:
+    """Give `event`'s points unless the member already had them (a profile completed once)."""
+    if await EventAward.exists(member_id=member_id, event=event, reference=event):
+        return EventResult([], None)
+    return await award(actor, member_id=member_id, event=event, reference=event)
+
+
 async def record(actor: Actor, *, member_id: int, event: str, reference: str) -> EventResult:
     """Staff record an event for a member (e.g. a product review they approved)."""
     actor.require_staff(Role.MANAGER, Role.CASHIER, Role.OPERATOR)

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from loyalty import clock, ledger, purchases, refunds
+from loyalty import clock, history, ledger, purchases, refunds
 from loyalty.actors import Actor
 from loyalty.errors import Conflict, ErrorCode, InvalidInput
 from loyalty.ledger import Purse
@@ -628,3 +628,29 @@ async def test_credit_never_pays_more_than_is_due_after_discounts(club: Club) ->
     assert await f.row_counts() == counts
     paid_in_full = await club.buy(sara.id, 100_000, paid_with_credit=90_000)
     assert paid_in_full.balances == ledger.Balances(points=0, credit=10_000)
+
+
+async def test_completing_the_profile_earns_its_points_once(club: Club) -> None:
+    from datetime import date
+
+    from loyalty import members
+    from loyalty.actors import Actor
+    from loyalty.members import Profile
+    from loyalty.models import Gender
+
+    await club.rule("Complete your profile", E, {"event": "profile_completed", "points": 50})
+    sara = await f.member("Sara")
+    me = Actor.member(sara.id)
+    await members.update_profile(me, sara.id, Profile(last_name="Ahmadi", city="Tehran"))
+    assert (await ledger.balances(sara.id)).points == 0  # birthday and gender still missing
+
+    await members.update_profile(
+        me, sara.id, Profile(birthday=date(1990, 3, 21), gender=Gender.FEMALE)
+    )
+    assert (await ledger.balances(sara.id)).points == 50
+    [earned] = (await history.transactions(sara.id)).items
+    assert earned.reason_code == "event_profile_completed"
+    assert "completing your profile" in earned.lines[0].text.en
+
+    await members.update_profile(me, sara.id, Profile(city="Isfahan"))
+    assert (await ledger.balances(sara.id)).points == 50

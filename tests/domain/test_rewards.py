@@ -23,6 +23,7 @@ from loyalty.ledger import Purse, SystemAccount
 from loyalty.models import (
     BenefitKind,
     ConfigChange,
+    Coupon,
     CouponCode,
     DiscountSource,
     JournalTransaction,
@@ -455,3 +456,32 @@ async def test_one_member_racing_past_their_limit_gets_it_once(club: dict) -> No
     assert kinds == {"Redemption": 1, "DomainError": 7}, results
     assert await Posting.filter(account__code=f"member:{club['sara']}:points").count() == 2
     assert await points(club["sara"]) == 4_900
+
+
+async def test_a_full_refund_gives_back_reward_points_stock_and_code_uses(club: dict) -> None:
+    from loyalty import refunds
+
+    reward = await rewards.create(club["boss"], discount(stock=1))
+    coupon = await coupons.create(club["boss"], CouponSpec("Ten off", TEN_PERCENT))
+    (code,) = await coupons.issue_codes(club["boss"], coupon.id, count=1)
+    bought = await buy(club, 1_000_000, reward.id, coupon_codes=[code.code])
+    assert bought.purchase.discount == 200_000
+    spent_points = (await ledger.balances(club["sara"])).points
+
+    partial = await refunds.refund(
+        club["cashier"], purchase_id=bought.purchase.id, idempotency_key=f.key(), amount=500_000
+    )
+    # A partial refund keeps the discount on what the member kept: nothing comes back.
+    assert partial.balances.points == spent_points - bought.lines[0].amount // 2
+    assert (await Reward.get(id=reward.id)).stock == 0
+    assert (await CouponCode.get(id=code.id)).uses == 1
+
+    await refunds.refund(club["cashier"], purchase_id=bought.purchase.id, idempotency_key=f.key())
+    points = (await ledger.balances(club["sara"])).points
+    assert points == 5_000  # the 1,000 points paid for the reward are back; earnings are gone
+    assert (await Reward.get(id=reward.id)).stock == 1
+    assert (await CouponCode.get(id=code.id)).uses == 0
+    assert (await Coupon.get(id=coupon.id)).used_total == 0
+    again = await buy(club, 1_000_000, reward.id, coupon_codes=[code.code])
+    assert again.purchase.discount == 200_000
+    assert (await reconcile()).ok
