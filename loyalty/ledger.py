@@ -9,6 +9,7 @@ and on SQLite (one writer), where SELECT ... FOR UPDATE would do nothing.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -205,8 +206,13 @@ async def post_reporting(
     tier_points: int = 0,
     points_expire_at: datetime | None = None,
     report: list[Account] | None = None,
+    along: Sequence[sql.Statement] = (),
 ) -> Posted:
-    """`post`, returning the new balances of the member accounts touched and of `report`."""
+    """`post`, returning the new balances of the member accounts touched and of `report`.
+
+    `along`: other writes of the caller's, independent of this one, that PostgreSQL runs in
+    the same round trip (SQLite just before).
+    """
     _check_balanced(legs)
     own = [leg for leg in legs if leg.account.member_id is not None]  # type: ignore[attr-defined]
     transaction = JournalTransaction(
@@ -227,10 +233,14 @@ async def post_reporting(
         branch_id=branch_id,
         created_at=datetime.now(UTC),
     )
+    deltas: dict[int, int] = {account.id: 0 for account in report or []}
+    for leg in own:
+        deltas[leg.account.id] = deltas.get(leg.account.id, 0) + leg.amount
     # Raw SQL: tortoise's create and bulk_create cost more CPU than the round trips they make.
-    if legs and sql.postgres():
-        await _insert_with_postings(transaction, legs)
+    if sql.postgres():
+        balances = await _post_in_one(transaction, legs, deltas, along)
     else:
+        await sql.run_all(along)
         await sql.create(transaction, _TRANSACTION_COLUMNS)
         if legs:
             await sql.insert(
@@ -238,32 +248,48 @@ async def post_reporting(
                 ("transaction_id", "account_id", "amount"),
                 [(transaction.id, leg.account.id, leg.amount) for leg in legs],
             )
-    deltas: dict[int, int] = {account.id: 0 for account in report or []}
-    for leg in own:
-        deltas[leg.account.id] = deltas.get(leg.account.id, 0) + leg.amount
-    balances = await _change_balances(deltas, own) if deltas else {}
+        rows = await sql.fetch(*_balance_update(deltas)) if deltas else []
+        balances = {int(row["id"]): int(row["balance"]) for row in rows}
+    await _check_moved(balances, own, deltas)
     return Posted(transaction, balances)
 
 
-async def _insert_with_postings(transaction: JournalTransaction, legs: list[Leg]) -> None:
-    """PostgreSQL: the transaction and its postings in one statement, a round trip less."""
-    postings = ", ".join(["((SELECT id FROM created), ?, ?)"] * len(legs))
-    statement = (
-        f"WITH created AS (INSERT INTO journal_transaction ({', '.join(_TRANSACTION_COLUMNS)}) "
-        f"VALUES {sql.placeholders(1, len(_TRANSACTION_COLUMNS))} RETURNING id), "
-        f"legs AS (INSERT INTO posting (transaction_id, account_id, amount) VALUES {postings}) "
-        "SELECT id FROM created"
-    )
+async def _post_in_one(
+    transaction: JournalTransaction,
+    legs: list[Leg],
+    deltas: dict[int, int],
+    along: Sequence[sql.Statement],
+) -> dict[int, int]:
+    """PostgreSQL: the caller's other writes, the transaction, its postings and the balances,
+    in one statement; the transaction's id is set, the new balances returned."""
     values = [sql.column_value(transaction, column) for column in _TRANSACTION_COLUMNS]
-    [row] = await sql.fetch(
-        statement, [*values, *(v for leg in legs for v in (leg.account.id, leg.amount))]
-    )
-    transaction.id = int(row["id"])
+    clauses = [
+        f"created AS (INSERT INTO journal_transaction ({', '.join(_TRANSACTION_COLUMNS)}) "
+        f"VALUES {sql.placeholders(1, len(_TRANSACTION_COLUMNS))} RETURNING id)"
+    ]
+    if legs:
+        postings = ", ".join(["((SELECT id FROM created), ?, ?)"] * len(legs))
+        clauses.append(
+            f"legs AS (INSERT INTO posting (transaction_id, account_id, amount) VALUES {postings})"
+        )
+        values += [v for leg in legs for v in (leg.account.id, leg.amount)]
+    select = "SELECT created.id AS transaction_id, NULL AS id, NULL AS balance FROM created"
+    if deltas:
+        update, params = _balance_update(deltas)
+        clauses.append(f"moved AS ({update})")
+        values += params
+        select = (
+            "SELECT created.id AS transaction_id, moved.id, moved.balance "
+            "FROM created LEFT JOIN moved ON true"
+        )
+    rows = await sql.fetch(*sql.with_first(along, (f"WITH {', '.join(clauses)} {select}", values)))
+    transaction.id = int(rows[0]["transaction_id"])
     transaction._saved_in_db = True
+    return {int(row["id"]): int(row["balance"]) for row in rows if row["id"] is not None}
 
 
-async def _change_balances(deltas: dict[int, int], own: list[Leg]) -> dict[int, int]:
-    """Add each delta to its account in one statement, none below zero; the new balances.
+def _balance_update(deltas: dict[int, int]) -> sql.Statement:
+    """Add each delta to its account, none below zero, returning the new balances.
 
     The conditional UPDATE is what keeps balances whole under concurrency: PostgreSQL locks
     the rows, SQLite has one writer.
@@ -271,19 +297,21 @@ async def _change_balances(deltas: dict[int, int], own: list[Leg]) -> dict[int, 
     case = " ".join("WHEN ? THEN CAST(? AS BIGINT)" for _ in deltas)
     pairs = [value for item in deltas.items() for value in item]
     ids = list(deltas)
-    statement = (
+    return (
         f"UPDATE account SET balance = balance + CASE id {case} END "
         f"WHERE id IN ({', '.join('?' for _ in ids)}) AND balance + CASE id {case} END >= 0 "
-        "RETURNING id, balance"
+        "RETURNING id, balance",
+        [*pairs, *ids, *pairs],
     )
-    rows = await sql.fetch(statement, [*pairs, *ids, *pairs])
-    balances = {int(row["id"]): int(row["balance"]) for row in rows}
+
+
+async def _check_moved(balances: dict[int, int], own: list[Leg], deltas: dict[int, int]) -> None:
+    """Refuse (rolling it all back) if a member account would have gone below zero."""
     for leg in own:
         if leg.account.id not in balances:
             available = await Account.get(id=leg.account.id).values_list("balance", flat=True)
             wanted = -deltas[leg.account.id]
             raise InsufficientBalance(leg.account.unit.value, int(available), wanted)  # type: ignore[arg-type]
-    return balances
 
 
 async def transfer_from(

@@ -15,7 +15,6 @@ from loyalty.ledger import Balances, Purse, SystemAccount
 from loyalty.models import (
     Branch,
     DiscountSource,
-    EventAward,
     JournalTransaction,
     Member,
     MemberStanding,
@@ -448,8 +447,11 @@ async def _apply_programme(
             **common,
         )
         written.earned.append(history.entry_of(spent))
+    # Writes that depend on nothing written after them: they go with the earning, in one
+    # round trip on PostgreSQL.
+    along: list[sql.Statement] = []
     if given or outcome.discounts:
-        await _record_discounts(purchase, given, outcome.discounts)
+        along += _discount_writes(purchase, given, outcome.discounts)
         written.discounts += outcome.discounts
 
     points, credit = outcome.points, outcome.credit
@@ -472,23 +474,29 @@ async def _apply_programme(
             ledger.Leg(accounts[Purse.CREDIT], credit - recovered_credit),
             ledger.Leg(cashback, recovered_credit - credit),
         ]
-    await _update_standing(
-        standing, purchase, basket, points, recovered_points, recovered_credit, expires
+    along.append(
+        _standing_update(
+            standing, purchase, basket, points, recovered_points, recovered_credit, expires
+        )
     )
     if outcome.events:
-        await EventAward.bulk_create(
-            [
-                EventAward(
-                    member_id=member_id,
-                    event="visit",
+        along.append(
+            sql.insert_statement(
+                "event_award",
+                ("member_id", "event", "reference", "rule_id", "points", "created_at"),
+                [
                     # One award per rule: two visit rules may both fire on one purchase.
-                    reference=f"purchase:{purchase.id}:rule:{rule.id}",
-                    rule_id=rule.id,
-                    points=rule.params.points,  # type: ignore[union-attr]
-                    created_at=when,
-                )
-                for rule in outcome.events
-            ]
+                    (
+                        member_id,
+                        "visit",
+                        f"purchase:{purchase.id}:rule:{rule.id}",
+                        rule.id,
+                        rule.params.points,  # type: ignore[union-attr]
+                        when,
+                    )
+                    for rule in outcome.events
+                ],
+            )
         )
     earn_lines = [line.as_json() for line in awards]
     earn = None
@@ -505,11 +513,14 @@ async def _apply_programme(
             tier_points=points,
             points_expire_at=expires,
             report=list(accounts.values()),
+            along=along,
             **common,
         )
         earn = posted.transaction
         written.balances = posted.balances_of(accounts)
         written.earned.append(history.entry_of(earn))
+    else:
+        await sql.run_all(along)
     tier_change = await tiers.upgrade_if_reached(standing, programme, when, purchase.id)
     await referral.after_purchase(actor, member_id, facts.visit_number, purchase, digest)
     after = facts.after_visit(basket.amount)
@@ -534,9 +545,11 @@ async def _apply_programme(
     written.tier_change = tier_change
 
 
-async def _record_discounts(purchase: Purchase, given: list[Given], by_rules: list[Line]) -> None:
-    """The purchase's discounts, from codes and rewards then from rules: their rows in one
-    INSERT, their total in one UPDATE of the purchase (one statement on PostgreSQL)."""
+def _discount_writes(
+    purchase: Purchase, given: list[Given], by_rules: list[Line]
+) -> list[sql.Statement]:
+    """The purchase's discounts, from codes and rewards then from rules: their rows, and their
+    total on the purchase."""
     now = datetime.now(UTC)
     member_id = purchase.member_id  # type: ignore[attr-defined]
     rows = [
@@ -549,20 +562,10 @@ async def _record_discounts(purchase: Purchase, given: list[Given], by_rules: li
         for line in by_rules
     ]  # fmt: skip
     purchase.discount = sum(g.amount for g in given) + sum(line.amount for line in by_rules)
-    insert = (
-        f"INSERT INTO purchase_discount ({', '.join(_DISCOUNT_COLUMNS)}) "
-        f"VALUES {sql.placeholders(len(rows), len(_DISCOUNT_COLUMNS))}"
-    )
-    values = [value for row in rows for value in row]
-    update = "UPDATE purchase SET discount = ? WHERE id = ?"
-    if sql.postgres():
-        # A data-modifying WITH runs whether or not the statement reads it.
-        await sql.fetch(
-            f"WITH discounts AS ({insert}) {update}", [*values, purchase.discount, purchase.id]
-        )
-    else:
-        await sql.fetch(insert, values)
-        await sql.fetch(update, [purchase.discount, purchase.id])
+    return [
+        sql.insert_statement("purchase_discount", _DISCOUNT_COLUMNS, rows),
+        ("UPDATE purchase SET discount = ? WHERE id = ?", [purchase.discount, purchase.id]),
+    ]
 
 
 def _with_recovery(
@@ -593,7 +596,7 @@ def _recovery_line(purse: str, amount: int) -> Line:
     )
 
 
-async def _update_standing(
+def _standing_update(
     standing: MemberStanding,
     purchase: Purchase,
     basket: engine.Basket,
@@ -601,8 +604,9 @@ async def _update_standing(
     recovered_points: int,
     recovered_credit: int,
     expires: datetime | None,
-) -> None:
-    """Bring the standing up to date with this purchase, in the database and in hand."""
+) -> sql.Statement:
+    """Bring the standing up to date with this purchase: in hand now, and the UPDATE that
+    writes it."""
     when = purchase.occurred_at
     sets = ["visit_count = visit_count + 1", "spend_total = spend_total + ?"]
     params: list[object] = [basket.amount]
@@ -629,9 +633,7 @@ async def _update_standing(
     ):
         add("next_expiry_at = ?", expires)
     # Raw SQL: tortoise's update with F() expressions costs more CPU than its round trip.
-    await sql.fetch(
-        f"UPDATE member_standing SET {', '.join(sets)} WHERE id = ?", [*params, standing.id]
-    )
+    return f"UPDATE member_standing SET {', '.join(sets)} WHERE id = ?", [*params, standing.id]
 
 
 def _discount_line(discount: PurchaseDiscount) -> Line:

@@ -39,17 +39,51 @@ async def fetch(sql: str, params: list[Any]) -> list[dict]:
     return await client.execute_query_dict(sql, params)
 
 
+# A statement and its parameters, to run later, perhaps together with others.
+Statement = tuple[str, list[Any]]
+
+
+def insert_statement(
+    table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> Statement:
+    return (
+        f"INSERT INTO {table} ({', '.join(columns)}) "
+        f"VALUES {placeholders(len(rows), len(columns))}",
+        [value for row in rows for value in row],
+    )
+
+
+def with_first(statements: Sequence[Statement], final: Statement) -> Statement:
+    """PostgreSQL: `statements` as data-modifying WITH clauses of `final`, one round trip
+    (they run whether or not `final` reads them, and see the database as `final` does)."""
+    if not statements:
+        return final
+    clauses = ", ".join(f"w{n} AS ({text})" for n, (text, _) in enumerate(statements))
+    text, params = final
+    head = text.lstrip()
+    # `final` may have WITH clauses of its own: they follow ours.
+    rest = f", {head[5:]}" if head.upper().startswith("WITH ") else f" {head}"
+    return f"WITH {clauses}{rest}", [p for _, ps in statements for p in ps] + params
+
+
+async def run_all(statements: Sequence[Statement]) -> None:
+    """Run independent writes: in one round trip on PostgreSQL, one by one on SQLite."""
+    if not statements:
+        return
+    if postgres():
+        await fetch(*with_first(statements[:-1], statements[-1]))
+        return
+    for statement in statements:
+        await fetch(*statement)
+
+
 async def insert(
     table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]], returning: str = ""
 ) -> list[dict]:
     """One INSERT of all `rows` (values in `columns` order): one round trip, where tortoise's
     `bulk_create` costs a statement per row on PostgreSQL."""
-    statement = (
-        f"INSERT INTO {table} ({', '.join(columns)}) VALUES {placeholders(len(rows), len(columns))}"
-    )
-    if returning:
-        statement += f" RETURNING {returning}"
-    return await fetch(statement, [value for row in rows for value in row])
+    text, params = insert_statement(table, columns, rows)
+    return await fetch(f"{text} RETURNING {returning}" if returning else text, params)
 
 
 def column_value(instance: Model, column: str) -> Any:
