@@ -163,9 +163,13 @@ def conditions_met(c: Conditions, facts: Facts, basket_amount: int | None) -> bo
 
 def why(rule: CompiledRule, programme: Programme) -> Text:
     """What a rule gives and when, in words."""
-    return explain.rule_summary(rule.params) + explain.conditions(
-        rule.conditions, tier_names(programme)
-    )
+    key = (rule.id, rule.version)
+    words = programme.words.get(key)
+    if words is None:
+        words = programme.words[key] = explain.rule_summary(rule.params) + explain.conditions(
+            rule.conditions, tier_names(programme)
+        )
+    return words
 
 
 def _points_for_spending(params: PointsPerAmount, base: int, basket: Basket) -> int:

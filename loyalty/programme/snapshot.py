@@ -7,7 +7,7 @@ API worker) within `MAX_AGE`.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from loyalty.models import EarningRule, ProgrammeSetting, Tier
 
@@ -20,6 +20,8 @@ class Programme:
     tiers: tuple[Tier, ...]  # active tiers, lowest rank first
     tier_policy: object  # policies.TierPolicy
     expiry_policy: object  # policies.ExpiryPolicy
+    # Each rule's words (engine.why), made once per loaded configuration, not per purchase.
+    words: dict = field(default_factory=dict, compare=False)
 
     def tier(self, tier_id: int | None) -> Tier | None:
         return next((t for t in self.tiers if t.id == tier_id), None)
