@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 
 import jwt
 
@@ -60,26 +62,38 @@ async def issue(actor: Actor) -> TokenPair:
 
 def decode_access(token: str) -> Actor:
     try:
-        claims = jwt.decode(
-            token,
-            get_settings().derived_key("access-token"),
-            algorithms=[ALGORITHM],
-            issuer=ISSUER,
-            options={"require": ["exp", "iat", "sub", "iss"]},
-        )
-        kind, _, subject = claims["sub"].partition(":")
-        if kind not in (ActorKind.MEMBER, ActorKind.STAFF):
-            raise ValueError(kind)
-        return Actor(
-            ActorKind(kind),
-            int(subject),
-            Role(claims["role"]) if claims.get("role") else None,
-            claims.get("branch"),
-        )
+        actor, expires = _verified(token, get_settings().derived_key("access-token"))
     except jwt.ExpiredSignatureError:
         raise AuthenticationFailed("the access token has expired; refresh it") from None
     except (jwt.InvalidTokenError, ValueError, KeyError):
         raise AuthenticationFailed("the access token is not valid") from None
+    if expires <= time.time():
+        raise AuthenticationFailed("the access token has expired; refresh it")
+    return actor
+
+
+@lru_cache(maxsize=4096)
+def _verified(token: str, key: bytes) -> tuple[Actor, float]:
+    """The actor a token names and when it expires. Kept: a client sends the same token with
+    every request, and checking its signature again costs more than the rest of a small one.
+    (Failures raise, and lru_cache keeps no exceptions.)"""
+    claims = jwt.decode(
+        token,
+        key,
+        algorithms=[ALGORITHM],
+        issuer=ISSUER,
+        options={"require": ["exp", "iat", "sub", "iss"]},
+    )
+    kind, _, subject = claims["sub"].partition(":")
+    if kind not in (ActorKind.MEMBER, ActorKind.STAFF):
+        raise ValueError(kind)
+    actor = Actor(
+        ActorKind(kind),
+        int(subject),
+        Role(claims["role"]) if claims.get("role") else None,
+        claims.get("branch"),
+    )
+    return actor, float(claims["exp"])
 
 
 async def rotate(refresh_token: str) -> tuple[SubjectKind, int]:

@@ -419,3 +419,18 @@ async def test_an_inactive_user_cannot_sign_in() -> None:
     )
     assert error.message == "wrong username or password"
     assert await RefreshToken.all().count() == 0
+
+
+async def test_a_token_once_accepted_is_refused_when_it_expires(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    member = await f.member()
+    pair = await tokens.issue(Actor.member(member.id))
+    assert tokens.decode_access(pair.access_token) == Actor.member(member.id)
+    # The verified token is kept; its expiry is still checked on every use.
+    later = pair.access_expires_at.timestamp() + 1
+    monkeypatch.setattr(tokens.time, "time", lambda: later)
+    with pytest.raises(AuthenticationFailed, match="expired"):
+        tokens.decode_access(pair.access_token)
+    with pytest.raises(AuthenticationFailed, match="not valid"):
+        tokens.decode_access(pair.access_token[:-2] + "xx")
