@@ -409,7 +409,7 @@ class Migration(migrations.Migration):
             options={
                 "table": "event_award",
                 "app": "loyalty",
-                "unique_together": (("member", "event", "reference"),),
+                "unique_together": (("member", "rule", "reference"),),
                 "indexes": [Index(fields=["member_id", "event", "created_at"])],
                 "pk_attr": "id",
                 "table_description": "Points given for an event (visit, review, birthday...), at most once per reference.",

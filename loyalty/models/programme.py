@@ -179,7 +179,7 @@ class EventAward(Model):
 
     class Meta:
         table = "event_award"
-        unique_together = (("member", "event", "reference"),)
+        unique_together = (("member", "rule", "reference"),)
         indexes = (("member_id", "event", "created_at"),)
 
 

@@ -6,13 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from loyalty import ledger, members, validation
 from loyalty.actors import Actor
-from loyalty.errors import DomainError, ErrorCode, InvalidInput
+from loyalty.errors import Conflict, InvalidInput
 from loyalty.idempotency import derived_key, request_hash
 from loyalty.ledger import Purse, SystemAccount
 from loyalty.models import EventAward, JournalTransaction, MemberStanding, Role, TransactionKind
@@ -21,6 +20,10 @@ from loyalty.programme.definitions import EVENTS, EventPoints
 from loyalty.programme.engine import POINTS, Line
 from loyalty.programme.facts import event_awards_in_period
 from loyalty.programme.rules import CompiledRule
+
+
+class AlreadyRewarded(Conflict):
+    """Every rule for the event had already rewarded this reference."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +49,8 @@ async def award(
     purchase_id: int | None = None,
     at: datetime | None = None,
 ) -> EventResult:
-    """Give the points the event rules offer for `event`, once per `reference`, within caps.
+    """Give the points the event rules offer for `event`, each rule once per `reference`,
+    within its cap. Raises AlreadyRewarded if every rule in force had rewarded it already.
 
     Call inside a database transaction when part of a larger write (referral, profile);
     staff record events such as a product review through `record`.
@@ -57,8 +61,19 @@ async def award(
     programme = await snapshot.current()
     own = await standing.lock(member_id)
     awarded: list[Line] = []
-    for rule in rules_for(programme, event, at):
+    rules = rules_for(programme, event, at)
+    # The member's standing is locked: these reads cannot race another award of theirs.
+    done = set(
+        await EventAward.filter(
+            member_id=member_id, reference=reference, rule_id__in=[r.id for r in rules]
+        ).values_list("rule_id", flat=True)
+    )
+    if rules and len(done) == len(rules):
+        raise AlreadyRewarded(f"{event} {reference} was already rewarded for this member")
+    for rule in rules:
         params: EventPoints = rule.params  # type: ignore[assignment]
+        if rule.id in done:
+            continue
         if await event_awards_in_period(member_id, rule.id, params.cap_period, at) >= (
             params.cap_count
         ):
@@ -92,7 +107,9 @@ async def award(
         SystemAccount.POINTS_ISSUED,
         kind=TransactionKind.EARN,
         member_id=member_id,
-        idempotency_key=derived_key("event", member_id, event, reference),
+        idempotency_key=derived_key(
+            "event", member_id, event, reference, *(line.rule_id for line in awarded)
+        ),
         request_hash=request_hash({"op": "event", "event": event, "reference": reference}),
         reason_code=f"event_{event}",
         reason="; ".join(line.text.en for line in awarded)[:500],
@@ -114,9 +131,10 @@ async def award(
 
 async def award_once(actor: Actor, *, member_id: int, event: str) -> EventResult:
     """Give `event`'s points unless the member already had them (a profile completed once)."""
-    if await EventAward.exists(member_id=member_id, event=event, reference=event):
+    try:
+        return await award(actor, member_id=member_id, event=event, reference=event)
+    except AlreadyRewarded:
         return EventResult([], None)
-    return await award(actor, member_id=member_id, event=event, reference=event)
 
 
 async def record(actor: Actor, *, member_id: int, event: str, reference: str) -> EventResult:
@@ -127,11 +145,5 @@ async def record(actor: Actor, *, member_id: int, event: str, reference: str) ->
         # Visits are purchases: counting them here too would let them be farmed.
         raise InvalidInput("visits are recorded by recording a purchase", field="event")
     await members.get(member_id)
-    try:
-        async with in_transaction():
-            return await award(actor, member_id=member_id, event=event, reference=reference)
-    except IntegrityError:
-        raise DomainError(
-            f"{event} {reference} was already rewarded for this member",
-            code=ErrorCode.ALREADY_EXISTS,
-        ) from None
+    async with in_transaction():
+        return await award(actor, member_id=member_id, event=event, reference=reference)

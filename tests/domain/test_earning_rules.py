@@ -25,6 +25,7 @@ from loyalty.models import (
 from loyalty.programme import rules, tiers
 from loyalty.programme.rules import RuleSpec
 from loyalty.programme.tiers import TierSpec
+from loyalty.reconcile import reconcile
 from tests import factories as f
 
 P, C, E, D = (
@@ -654,3 +655,24 @@ async def test_completing_the_profile_earns_its_points_once(club: Club) -> None:
 
     await members.update_profile(me, sara.id, Profile(city="Isfahan"))
     assert (await ledger.balances(sara.id)).points == 50
+
+
+async def test_each_rule_for_an_event_rewards_a_reference_once(club: Club) -> None:
+    from loyalty.programme import events
+    from loyalty.programme.events import AlreadyRewarded
+
+    await club.rule("Review points", E, {"event": "review", "points": 20, "cap_count": 5})
+    await club.rule("Review bonus", E, {"event": "review", "points": 5, "cap_count": 5})
+    sara = await f.member("Sara")
+    first = await events.record(club.boss, member_id=sara.id, event="review", reference="R-1")
+    assert sorted(line.amount for line in first.awarded) == [5, 20]
+    with pytest.raises(AlreadyRewarded):
+        await events.record(club.boss, member_id=sara.id, event="review", reference="R-1")
+    assert (await ledger.balances(sara.id)).points == 25
+
+    # A rule added later rewards what the others already had, and only its own points.
+    await club.rule("Review week", E, {"event": "review", "points": 7, "cap_count": 5})
+    later = await events.record(club.boss, member_id=sara.id, event="review", reference="R-1")
+    assert [line.amount for line in later.awarded] == [7]
+    assert (await ledger.balances(sara.id)).points == 32
+    assert (await reconcile()).ok
