@@ -19,6 +19,7 @@ from loyalty.settings import Settings
 from schema.auth import AuthMutations
 from schema.backoffice import BackOfficeMutations
 from schema.counter import CounterMutations, CounterQueries
+from schema.devices import DeviceMutations
 from schema.members import MemberMutations, MemberQueries
 from schema.programme import ProgrammeMutations, ProgrammeQueries
 from schema.rewards import RewardMutations, RewardQueries
@@ -38,6 +39,7 @@ class Mutation(
     BackOfficeMutations,
     ProgrammeMutations,
     RewardMutations,
+    DeviceMutations,
 ):
     pass
 

@@ -8,7 +8,7 @@ from typing import Annotated, Generic, TypeVar
 import strawberry
 from strawberry.types import Info
 
-from loyalty import history, ledger
+from loyalty import devices, history, ledger
 from loyalty import models as m
 from loyalty.errors import InvalidInput
 from loyalty.ledger import Purse as DomainPurse
@@ -16,6 +16,7 @@ from loyalty.programme import engine, expiry, tiers
 from loyalty.programme import standing as standings
 from loyalty.programme.explain import Text
 from schema.context import Context
+from schema.devices import Device
 from schema.scalars import BigInt
 
 Purse = strawberry.enum(DomainPurse, description="A member's two balances.")
@@ -388,6 +389,10 @@ class Member:
             ExpiringPoints(expires_at=lot.expires_at, points=lot.points)
             for lot in await expiry.schedule(int(self.id))
         ]
+
+    @strawberry.field(description="The devices the member's notifications go to.")
+    async def devices(self) -> list[Device]:
+        return [Device.from_model(d) for d in await devices.active_of(int(self.id))]
 
     @strawberry.field(description="The code friends give when they join, to reward the member.")
     async def referral_code(self) -> str:
