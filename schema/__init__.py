@@ -20,6 +20,7 @@ from schema.auth import AuthMutations
 from schema.backoffice import BackOfficeMutations
 from schema.counter import CounterMutations, CounterQueries
 from schema.devices import DeviceMutations
+from schema.inbox import InboxMutations
 from schema.members import MemberMutations, MemberQueries
 from schema.programme import ProgrammeMutations, ProgrammeQueries
 from schema.rewards import RewardMutations, RewardQueries
@@ -40,6 +41,7 @@ class Mutation(
     ProgrammeMutations,
     RewardMutations,
     DeviceMutations,
+    InboxMutations,
 ):
     pass
 

@@ -6,9 +6,10 @@ from enum import Enum
 from typing import Annotated, Generic, TypeVar
 
 import strawberry
+from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from loyalty import devices, history, ledger
+from loyalty import devices, history, inbox, ledger
 from loyalty import models as m
 from loyalty.errors import InvalidInput
 from loyalty.ledger import Purse as DomainPurse
@@ -57,10 +58,6 @@ def decode_cursor(kind: str, cursor: str | None) -> int | None:
     except (ValueError, UnicodeDecodeError):
         pass
     raise InvalidInput("the cursor is not one this list gave out", field="after")
-
-
-PageSize = Annotated[int, strawberry.argument(description="Page size, 1 to 100.")]
-AfterCursor = Annotated[str | None, strawberry.argument(description="Cursor to go on from.")]
 
 
 PageSize = Annotated[int, strawberry.argument(description="Page size, 1 to 100.")]
@@ -356,6 +353,31 @@ class ExpiringPoints:
     points: BigInt = strawberry.field(description="How many of them are still held.")
 
 
+@strawberry.type(description="A notification the member was sent, kept in their inbox.")
+class InboxMessage:
+    id: strawberry.ID = strawberry.field(description="The message's id.")
+    kind: str = strawberry.field(description="What it is about (e.g. tier_upgraded), for the app.")
+    title: str = strawberry.field(description="Its title, in the member's language.")
+    body: str = strawberry.field(description="Its text, in the member's language.")
+    link: str = strawberry.field(description="Where in the app it leads (empty: nowhere).")
+    data: JSON = strawberry.field(description="What the app needs to show it (by kind).")
+    sent_at: datetime = strawberry.field(description="When it was sent (UTC).")
+    read_at: datetime | None = strawberry.field(description="When the member read it.")
+
+    @classmethod
+    def from_model(cls, row: m.InboxMessage) -> "InboxMessage":
+        return cls(
+            id=strawberry.ID(str(row.id)),
+            kind=row.kind,
+            title=row.title,
+            body=row.body,
+            link=row.link,
+            data=row.data,
+            sent_at=row.created_at,
+            read_at=row.read_at,
+        )
+
+
 @strawberry.type(description="A member of the club.")
 class Member:
     id: strawberry.ID = strawberry.field(description="The member's id.")
@@ -397,6 +419,27 @@ class Member:
     @strawberry.field(description="The code friends give when they join, to reward the member.")
     async def referral_code(self) -> str:
         return (await standings.get(int(self.id))).referral_code
+
+    @strawberry.field(description="Notifications the member was sent, newest first.")
+    async def inbox(
+        self,
+        first: PageSize = 20,
+        after: AfterCursor = None,
+        unread_only: Annotated[
+            bool, strawberry.argument(description="Only the messages not read yet.")
+        ] = False,
+    ) -> Connection[InboxMessage]:
+        page = await inbox.page(
+            int(self.id),
+            first=first,
+            before_id=decode_cursor("inbox", after),
+            unread_only=unread_only,
+        )
+        return connection("inbox", page, InboxMessage.from_model)
+
+    @strawberry.field(description="How many messages of the inbox are unread.")
+    async def unread_count(self) -> int:
+        return await inbox.unread_count(int(self.id))
 
     @strawberry.field(description="Changes to points and credit, newest first.")
     async def history(

@@ -2,7 +2,7 @@
 
 from loyalty.models.auth import OtpChallenge, RefreshToken, SubjectKind
 from loyalty.models.club import Branch, Role, StaffUser
-from loyalty.models.devices import Device
+from loyalty.models.devices import Device, InboxMessage
 from loyalty.models.ledger import (
     Account,
     JournalTransaction,
@@ -39,6 +39,7 @@ from loyalty.models.rewards import (
 )
 
 __models__ = [
+    InboxMessage,
     Account,
     Branch,
     Card,
@@ -83,6 +84,7 @@ __all__ = [
     "EarningRule",
     "EventAward",
     "Gender",
+    "InboxMessage",
     "JournalTransaction",
     "Language",
     "Member",
