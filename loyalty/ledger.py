@@ -339,12 +339,12 @@ async def transfer(
     branch_id: int | None = None,
 ) -> JournalTransaction:
     """Move `amount` into (positive) or out of (negative) a member's purse."""
-    own = await member_account(member_id, purse)
-    other = await system_account(counterpart)
-    return await post(
+    return await transfer_from(
+        await member_account(member_id, purse),
+        amount,
+        counterpart,
         kind=kind,
         member_id=member_id,
-        legs=[Leg(own, amount), Leg(other, -amount)],
         idempotency_key=idempotency_key,
         request_hash=request_hash,
         reason_code=reason_code,

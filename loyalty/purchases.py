@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, astuple, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
-from loyalty import clock, history, ledger, members, sql, validation
+from loyalty import history, ledger, members, sql, validation
 from loyalty.actors import Actor
 from loyalty.errors import Conflict, ErrorCode, InvalidInput, NotFound
 from loyalty.history import HistoryEntry
@@ -35,9 +35,9 @@ from loyalty.programme.explain import Text
 from loyalty.programme.facts import (
     Facts,
     Window,
+    cap_window,
     from_standing,
     history_totals,
-    period_end,
     visited_between,
 )
 from loyalty.programme.snapshot import Programme
@@ -150,6 +150,12 @@ def _occurred_at(value: datetime | None, now: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
+def _cleaned_items(items: Sequence[LineItem]) -> list[LineItem]:
+    if len(items) > MAX_ITEMS:
+        raise InvalidInput(f"at most {MAX_ITEMS} items", field="items")
+    return [item.cleaned() for item in items]
+
+
 def _basket(
     amount: int, branch_id: int, lines: Sequence[LineItem], paid_with_credit: int
 ) -> engine.Basket:
@@ -162,8 +168,6 @@ def _basket(
                 field="paidWithCredit",
                 code=ErrorCode.INVALID_AMOUNT,
             )
-    if len(lines) > MAX_ITEMS:
-        raise InvalidInput(f"at most {MAX_ITEMS} items", field="items")
     return engine.Basket(
         amount=amount,
         branch_id=branch_id,
@@ -202,8 +206,7 @@ async def _facts(
     awards: dict[int, Window] = {}
     for rule in rules:
         if isinstance(rule.params, EventPoints) and rule.params.event == "visit":
-            start = clock.period_start(rule.params.cap_period, at)
-            window = (start, period_end(rule.params.cap_period, start) if start else None)
+            window = cap_window(rule.params.cap_period, at)
             if visited_between(standing, *window):
                 awards[rule.id] = window
     spent, counts = await history_totals(member_id, spend, awards)
@@ -229,7 +232,7 @@ async def quote(
     failed code look-up, which counts against guessing here as at checkout."""
     actor.require_staff(*COUNTER_ROLES)
     actor.require_branch(branch_id)
-    lines = [item.cleaned() for item in items]
+    lines = _cleaned_items(items)
     basket = _basket(amount, branch_id, lines, paid_with_credit)
     if not await Branch.exists(id=branch_id):
         raise NotFound("branch", branch_id)
@@ -293,9 +296,7 @@ async def record(
     actor.require_staff(*COUNTER_ROLES)
     key = check_key(idempotency_key)
     receipt = validation.text(receipt_number, field="receiptNumber", max_length=64, required=True)
-    if len(items) > MAX_ITEMS:
-        raise InvalidInput(f"at most {MAX_ITEMS} items", field="items")
-    lines = [item.cleaned() for item in items]
+    lines = _cleaned_items(items)
     basket = _basket(amount, branch_id, lines, paid_with_credit)
     if paid_with_credit and member_id is None:
         raise InvalidInput("only a member can pay with credit", field="paidWithCredit")

@@ -343,7 +343,7 @@ class CounterMutations:
             points_earned=sum(e.points for e in earned),
             balances=Balances.from_domain(result.balances) if result.balances else None,
             replayed=result.replayed,
-            net_amount=max(0, bought.amount - bought.discount - bought.paid_with_credit),
+            net_amount=bought.net_amount,
             discounts=_lines(result.discounts),
             lines=_lines(result.lines),
             tier_change=TierChange.from_model(result.tier_change) if result.tier_change else None,

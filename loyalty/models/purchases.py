@@ -32,6 +32,11 @@ class Purchase(Model):
         unique_together = (("branch", "receipt_number"),)
         indexes = (("member_id", "id"), ("member_id", "occurred_at"))
 
+    @property
+    def net_amount(self) -> int:
+        """What the member paid other than with credit, after the club's discounts."""
+        return max(0, self.amount - self.discount - self.paid_with_credit)
+
 
 class PurchaseItem(Model):
     id = fields.BigIntField(primary_key=True)

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from loyalty import clock, sql
-from loyalty.models import EventAward, MemberStanding
+from loyalty.models import MemberStanding
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,22 +112,25 @@ def visited_between(standing: MemberStanding, start: datetime | None, end: datet
     return end is None or standing.first_visit_at < end
 
 
-def period_end(period: clock.Period, start: datetime) -> datetime:
-    """When the period that began at `start` (a local midnight) ends."""
+def cap_window(period: clock.Period, at: datetime) -> Window:
+    """The cap period holding `at`, [start, end); unbounded for a lifetime. An award is dated
+    when its event happened, so a purchase replayed by an offline station counts in its own
+    day, not today."""
+    start = clock.period_start(period, at)
+    if start is None:
+        return None, None
     if period == "day":
-        return clock.midnight(clock.local_date(start) + timedelta(days=1))
-    if period == "week":
-        return clock.midnight(clock.local_date(start) + timedelta(days=7))
-    return clock.add_months(start, 1 if period == "month" else 12)
+        end = clock.midnight(clock.local_date(start) + timedelta(days=1))
+    elif period == "week":
+        end = clock.midnight(clock.local_date(start) + timedelta(days=7))
+    else:
+        end = clock.add_months(start, 1 if period == "month" else 12)
+    return start, end
 
 
 async def event_awards_in_period(
     member_id: int, rule_id: int, period: clock.Period, at: datetime
 ) -> int:
-    """Awards of a rule in the cap period holding `at`. An award is dated when its event
-    happened, so a purchase replayed by an offline station counts in its own day, not today."""
-    query = EventAward.filter(member_id=member_id, rule_id=rule_id)
-    start = clock.period_start(period, at)
-    if start is not None:
-        query = query.filter(created_at__gte=start, created_at__lt=period_end(period, start))
-    return await query.count()
+    """Awards of a rule in the cap period holding `at`."""
+    _, counts = await history_totals(member_id, {}, {rule_id: cap_window(period, at)})
+    return counts[rule_id]

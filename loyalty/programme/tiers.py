@@ -19,13 +19,13 @@ from loyalty.errors import Conflict, InvalidInput
 from loyalty.models import (
     JournalTransaction,
     MemberStanding,
-    Purchase,
     Role,
     Tier,
     TierChange,
     TierChangeReason,
 )
 from loyalty.programme import audit, snapshot
+from loyalty.programme.facts import history_totals
 from loyalty.programme.policies import TierPolicy
 from loyalty.programme.snapshot import Programme
 
@@ -118,13 +118,8 @@ async def qualifying(member_id: int, policy: TierPolicy, at: datetime) -> int:
     """The member's total towards tiers: points earned, or Rials spent, over the period."""
     start = period_start(policy, at)
     if policy.metric == "spend":
-        query = Purchase.filter(member_id=member_id)
-        if start is not None:
-            query = query.filter(occurred_at__gte=start)
-        rows = await query.annotate(
-            total=Sum("amount"), refunded=Sum("refunded_amount")
-        ).values_list("total", "refunded")
-        return sum(int(t or 0) - int(r or 0) for t, r in rows)
+        spent, _ = await history_totals(member_id, {0: (start, None)}, {})
+        return spent[0]
     query = JournalTransaction.filter(member_id=member_id)
     if start is not None:
         query = query.filter(created_at__gte=start)
