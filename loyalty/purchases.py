@@ -29,17 +29,9 @@ from loyalty.money import format_money
 from loyalty.programme import coupons, engine, expiry, explain, referral, rewards, snapshot, tiers
 from loyalty.programme import standing as standings
 from loyalty.programme.coupons import Cart, Given
-from loyalty.programme.definitions import EventPoints
 from loyalty.programme.engine import CREDIT, DISCOUNT, POINTS, Line
 from loyalty.programme.explain import Text
-from loyalty.programme.facts import (
-    Facts,
-    Window,
-    cap_window,
-    from_standing,
-    history_totals,
-    visited_between,
-)
+from loyalty.programme.facts import gather
 from loyalty.programme.snapshot import Programme
 from loyalty.wallet import COUNTER_ROLES
 
@@ -187,36 +179,6 @@ def _check_credit_fits(basket: engine.Basket, outcome: engine.Outcome) -> None:
         )
 
 
-async def _facts(
-    programme: Programme, standing: MemberStanding, basket: engine.Basket, at: datetime
-) -> Facts:
-    """The member's history facts, with what the rules in force need beyond the standing."""
-    tier = programme.tier(standing.tier_id)  # type: ignore[attr-defined]
-    facts = from_standing(standing, at, tier.rank if tier else None)
-    rules = engine.rules_in_force(programme, at, basket.branch_id)
-    member_id = standing.member_id  # type: ignore[attr-defined]
-    # Purchases, and so visit awards, all lie between the first and last visit: a period outside
-    # that span holds none, and needs no query.
-    windows = engine.spend_windows(rules)
-    spend: dict[int, Window] = {}
-    for days in windows:
-        window = (at - timedelta(days=days), at)
-        if visited_between(standing, *window):
-            spend[days] = window
-    awards: dict[int, Window] = {}
-    for rule in rules:
-        if isinstance(rule.params, EventPoints) and rule.params.event == "visit":
-            window = cap_window(rule.params.cap_period, at)
-            if visited_between(standing, *window):
-                awards[rule.id] = window
-    spent, counts = await history_totals(member_id, spend, awards)
-    return replace(
-        facts,
-        spend_in_days={days: spent.get(days, 0) for days in windows},
-        event_awards=counts,
-    )
-
-
 async def quote(
     actor: Actor,
     *,
@@ -245,7 +207,9 @@ async def quote(
     )
     given = await rewards.at_checkout(standing, checkout, now)
     basket = replace(basket, discount_given=sum(g.amount for g in given))
-    facts = await _facts(programme, standing, basket, now)
+    facts = await gather(
+        programme, standing, now, engine.rules_in_force(programme, now, basket.branch_id)
+    )
     outcome = engine.evaluate(programme, basket, facts)
     _check_credit_fits(basket, outcome)
     awards, recovered_points, recovered_credit = _with_recovery(standing, outcome)
@@ -423,7 +387,9 @@ async def _apply_programme(
         written.discounts = [g.line for g in given]
         # Earning "net of discounts" is net of these too.
         basket = replace(basket, discount_given=sum(g.amount for g in given))
-    facts = await _facts(programme, standing, basket, when)
+    facts = await gather(
+        programme, standing, when, engine.rules_in_force(programme, when, basket.branch_id)
+    )
     outcome = engine.evaluate(programme, basket, facts)
     _check_credit_fits(basket, outcome)
     accounts = ledger.member_accounts_of(

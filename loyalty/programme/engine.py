@@ -8,7 +8,6 @@ multiplier on the points earned by spending.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -299,9 +298,3 @@ def unlocked(
         ):
             found.append(Text("Unlocked: ", "فعال شد: ") + why(rule, programme))
     return found
-
-
-def spend_windows(rules: Sequence[CompiledRule]) -> set[int]:
-    return {
-        r.conditions.spend_window_days for r in rules if r.conditions.spend_window_days is not None
-    }

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from loyalty import clock, sql
 from loyalty.models import MemberStanding
+from loyalty.programme.definitions import EventPoints
+
+if TYPE_CHECKING:
+    from loyalty.programme.rules import CompiledRule
+    from loyalty.programme.snapshot import Programme
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,3 +141,38 @@ async def event_awards_in_period(
     """Awards of a rule in the cap period holding `at`."""
     _, counts = await history_totals(member_id, {}, {rule_id: cap_window(period, at)})
     return counts[rule_id]
+
+
+def spend_windows(rules: Sequence[CompiledRule]) -> set[int]:
+    return {
+        r.conditions.spend_window_days for r in rules if r.conditions.spend_window_days is not None
+    }
+
+
+async def gather(
+    programme: Programme, standing: MemberStanding, at: datetime, rules: Sequence[CompiledRule]
+) -> Facts:
+    """The member's history facts at `at`, with what `rules` need beyond the standing."""
+    tier = programme.tier(standing.tier_id)  # type: ignore[attr-defined]
+    facts = from_standing(standing, at, tier.rank if tier else None)
+    member_id = standing.member_id  # type: ignore[attr-defined]
+    # Purchases, and so visit awards, all lie between the first and last visit: a period outside
+    # that span holds none, and needs no query.
+    windows = spend_windows(rules)
+    spend: dict[int, Window] = {}
+    for days in windows:
+        window = (at - timedelta(days=days), at)
+        if visited_between(standing, *window):
+            spend[days] = window
+    awards: dict[int, Window] = {}
+    for rule in rules:
+        if isinstance(rule.params, EventPoints) and rule.params.event == "visit":
+            window = cap_window(rule.params.cap_period, at)
+            if visited_between(standing, *window):
+                awards[rule.id] = window
+    spent, counts = await history_totals(member_id, spend, awards)
+    return replace(
+        facts,
+        spend_in_days={days: spent.get(days, 0) for days in windows},
+        event_awards=counts,
+    )

@@ -246,10 +246,15 @@ class Offer:
 
 async def catalogue(member_id: int, *, at: datetime | None = None) -> list[Offer]:
     """The rewards on offer now, cheapest first, with what this member can have."""
-    now = at or datetime.now(UTC)
     await members.get(member_id)
     standing = await standings.get(member_id)
     points = (await ledger.balances(member_id)).points
+    return await catalogue_for(standing, points, at or datetime.now(UTC))
+
+
+async def catalogue_for(standing: MemberStanding, points: int, now: datetime) -> list[Offer]:
+    """`catalogue` for a member whose standing and points balance were read already."""
+    member_id: int = standing.member_id  # type: ignore[attr-defined]
     rewards = await Reward.filter(active=True).order_by("cost_points", "id")
     rewards = [
         r

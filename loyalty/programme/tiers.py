@@ -245,10 +245,15 @@ class Progress:
 async def progress(member_id: int, at: datetime | None = None) -> Progress:
     from loyalty.programme import standing as standings
 
-    at = at or datetime.now(UTC)
-    programme = await snapshot.current()
+    return await progress_of(
+        await standings.get(member_id), await snapshot.current(), at or datetime.now(UTC)
+    )
+
+
+async def progress_of(standing: MemberStanding, programme: Programme, at: datetime) -> Progress:
+    """`progress` of a member whose standing was read already."""
+    member_id: int = standing.member_id  # type: ignore[attr-defined]
     policy: TierPolicy = programme.tier_policy  # type: ignore[assignment]
-    standing = await standings.get(member_id)
     tier = programme.tier(standing.tier_id) or programme.tier_for(0)  # type: ignore[attr-defined]
     total = await qualifying(member_id, policy, at) if programme.tiers else 0
     upcoming = programme.next_tier(tier)
