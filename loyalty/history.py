@@ -35,7 +35,7 @@ class Page(Generic[T]):
     has_more: bool
 
 
-def _page_size(first: int) -> int:
+def page_size(first: int) -> int:
     return max(1, min(first, MAX_PAGE))
 
 
@@ -65,7 +65,7 @@ async def transactions(
     member_id: int, *, first: int = 20, before_id: int | None = None
 ) -> Page[HistoryEntry]:
     """Keyset pagination by id: stable while new transactions arrive."""
-    size = _page_size(first)
+    size = page_size(first)
     query = JournalTransaction.filter(member_id=member_id)
     if before_id is not None:
         query = query.filter(id__lt=before_id)
@@ -77,7 +77,7 @@ async def transactions(
 async def purchases(
     member_id: int, *, first: int = 20, before_id: int | None = None
 ) -> Page[Purchase]:
-    size = _page_size(first)
+    size = page_size(first)
     query = Purchase.filter(member_id=member_id)
     if before_id is not None:
         query = query.filter(id__lt=before_id)

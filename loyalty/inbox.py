@@ -9,7 +9,7 @@ from tortoise.exceptions import IntegrityError
 from loyalty import validation
 from loyalty.actors import Actor, ActorKind
 from loyalty.errors import InvalidInput, PermissionDenied
-from loyalty.history import MAX_PAGE, Page
+from loyalty.history import Page, page_size
 from loyalty.models import InboxMessage
 
 MAX_MARKED = 100
@@ -56,7 +56,7 @@ async def page(
     member_id: int, *, first: int = 20, before_id: int | None = None, unread_only: bool = False
 ) -> Page[InboxMessage]:
     """Newest first, a page at a time (keyset on id: stable while messages arrive)."""
-    size = max(1, min(first, MAX_PAGE))
+    size = page_size(first)
     query = InboxMessage.filter(member_id=member_id)
     if unread_only:
         query = query.filter(read_at=None)

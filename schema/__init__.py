@@ -20,6 +20,7 @@ from schema.auth import AuthMutations
 from schema.backoffice import BackOfficeMutations
 from schema.counter import CounterMutations, CounterQueries
 from schema.devices import DeviceMutations
+from schema.home import HomeQueries
 from schema.inbox import InboxMutations
 from schema.members import MemberMutations, MemberQueries
 from schema.programme import ProgrammeMutations, ProgrammeQueries
@@ -28,7 +29,7 @@ from schema.scalars import SCALARS
 
 
 @strawberry.type(description="Everything that can be read.")
-class Query(MemberQueries, CounterQueries, ProgrammeQueries, RewardQueries):
+class Query(MemberQueries, HomeQueries, CounterQueries, ProgrammeQueries, RewardQueries):
     pass
 
 

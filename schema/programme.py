@@ -698,7 +698,7 @@ class ProgrammeQueries:
         first: PageSize = 20,
         after: AfterCursor = None,
     ) -> Connection[ConfigChange]:
-        size = max(1, min(first, history.MAX_PAGE))
+        size = history.page_size(first)
         rows = await audit.changes(
             info.context.require_actor(),
             entity=entity,

@@ -13,7 +13,7 @@ from loyalty import devices, history, inbox, ledger
 from loyalty import models as m
 from loyalty.errors import InvalidInput
 from loyalty.ledger import Purse as DomainPurse
-from loyalty.programme import engine, expiry, tiers
+from loyalty.programme import engine, expiry, referral, tiers
 from loyalty.programme import standing as standings
 from loyalty.programme.explain import Text
 from schema.context import Context
@@ -353,6 +353,53 @@ class ExpiringPoints:
     points: BigInt = strawberry.field(description="How many of them are still held.")
 
 
+@strawberry.enum(description="Where a referral stands.")
+class ReferralStatus(Enum):
+    PENDING = strawberry.enum_value(
+        "pending", description="The friend joined; their second purchase will reward the member."
+    )
+    REWARDED = strawberry.enum_value("rewarded", description="The member was rewarded.")
+    REJECTED = strawberry.enum_value(
+        "rejected", description="It earned nothing (no referral offer then, or a limit reached)."
+    )
+    REVERSED = strawberry.enum_value(
+        "reversed", description="The reward was taken back: the qualifying purchase was refunded."
+    )
+
+
+@strawberry.type(description="A friend the member brought to the club.")
+class InvitedFriend:
+    id: strawberry.ID = strawberry.field(description="The referral's id.")
+    friend: str = strawberry.field(description="The friend's first name and masked phone.")
+    status: ReferralStatus = strawberry.field(description="Where the referral stands.")
+    joined_at: datetime = strawberry.field(description="When the friend joined (UTC).")
+    decided_at: datetime | None = strawberry.field(
+        description="When it was rewarded or rejected (UTC)."
+    )
+    points: BigInt = strawberry.field(description="Points the member was given for it.")
+
+    @classmethod
+    def from_domain(cls, i: referral.Invited) -> "InvitedFriend":
+        return cls(
+            id=strawberry.ID(str(i.id)),
+            friend=i.friend,
+            status=ReferralStatus(i.status.value),
+            joined_at=i.joined_at,
+            decided_at=i.decided_at,
+            points=i.points,
+        )
+
+
+@strawberry.type(description="What a member's referrals came to.")
+class ReferralResults:
+    invited: int = strawberry.field(description="Friends who joined with the member's code.")
+    rewarded: int = strawberry.field(description="Referrals the member was rewarded for.")
+    pending: int = strawberry.field(description="Friends yet to make their second purchase.")
+    points: BigInt = strawberry.field(
+        description="Points the referrals earned the member (less any taken back)."
+    )
+
+
 @strawberry.type(description="A notification the member was sent, kept in their inbox.")
 class InboxMessage:
     id: strawberry.ID = strawberry.field(description="The message's id.")
@@ -419,6 +466,22 @@ class Member:
     @strawberry.field(description="The code friends give when they join, to reward the member.")
     async def referral_code(self) -> str:
         return (await standings.get(int(self.id))).referral_code
+
+    @strawberry.field(description="The friends the member brought, newest first.")
+    async def referrals(
+        self, first: PageSize = 20, after: AfterCursor = None
+    ) -> Connection[InvitedFriend]:
+        page = await referral.invited(
+            int(self.id), first=first, before_id=decode_cursor("referral", after)
+        )
+        return connection("referral", page, InvitedFriend.from_domain)
+
+    @strawberry.field(description="What the member's referrals came to.")
+    async def referral_results(self) -> ReferralResults:
+        r = await referral.results(int(self.id))
+        return ReferralResults(
+            invited=r.invited, rewarded=r.rewarded, pending=r.pending, points=r.points
+        )
 
     @strawberry.field(description="Notifications the member was sent, newest first.")
     async def inbox(

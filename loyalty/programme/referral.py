@@ -21,11 +21,22 @@ Refunding the qualifying purchase in full reverses the reward (see `loyalty.refu
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from loyalty.actors import Actor
 from loyalty.errors import ErrorCode, InvalidInput
-from loyalty.models import Card, Device, MemberStanding, Purchase, Referral, ReferralStatus
+from loyalty.history import Page, page_size
+from loyalty.models import (
+    Card,
+    Device,
+    JournalTransaction,
+    MemberStanding,
+    Purchase,
+    Referral,
+    ReferralStatus,
+)
+from loyalty.phones import mask_phone
 from loyalty.programme import events, standing
 
 QUALIFYING_PURCHASE = 2
@@ -78,6 +89,68 @@ async def code_of(member_id: int) -> str:
 async def made_by(member_id: int) -> list[Referral]:
     """The referrals a member made, newest first."""
     return await Referral.filter(referrer_id=member_id).order_by("-id")
+
+
+@dataclass(frozen=True, slots=True)
+class Invited:
+    """A friend a member brought, as the member sees it."""
+
+    id: int
+    # The friend's first name and masked phone: the member knows whom they invited; the
+    # friend's number stays private.
+    friend: str
+    status: ReferralStatus
+    joined_at: datetime
+    decided_at: datetime | None
+    points: int  # what the member was given for it
+
+
+@dataclass(frozen=True, slots=True)
+class Results:
+    invited: int
+    rewarded: int
+    pending: int
+    points: int
+
+
+async def invited(
+    member_id: int, *, first: int = 20, before_id: int | None = None
+) -> Page[Invited]:
+    """The friends a member brought, newest first, a page at a time."""
+    query = Referral.filter(referrer_id=member_id)
+    if before_id is not None:
+        query = query.filter(id__lt=before_id)
+    size = page_size(first)
+    rows = await query.order_by("-id").limit(size + 1).prefetch_related("referee", "transaction")
+    return Page(
+        [
+            Invited(
+                id=r.id,
+                friend=f"{r.referee.first_name} {mask_phone(r.referee.phone)}".strip(),
+                status=r.status,
+                joined_at=r.created_at,
+                decided_at=r.decided_at,
+                points=r.transaction.points if r.transaction else 0,
+            )
+            for r in rows[:size]
+        ],
+        len(rows) > size,
+    )
+
+
+async def results(member_id: int) -> Results:
+    """What the member's referrals came to: friends brought, rewarded, still pending, and the
+    points they earned (less any a refund reversed)."""
+    rows = await Referral.filter(referrer_id=member_id).values_list("status", "transaction_id")
+    statuses = [status for status, _ in rows]
+    kept = [txn for status, txn in rows if status == ReferralStatus.REWARDED and txn]
+    points = await JournalTransaction.filter(id__in=kept).values_list("points", flat=True)
+    return Results(
+        invited=len(rows),
+        rewarded=statuses.count(ReferralStatus.REWARDED),
+        pending=statuses.count(ReferralStatus.PENDING),
+        points=sum(points),
+    )
 
 
 def _card_key(number: str) -> str:

@@ -3,6 +3,8 @@ enrolment with a code, and the points that will expire."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from loyalty import purchases
 from loyalty.models import Member, Referral, ReferralStatus, RuleKind
 from loyalty.programme import policies, rules, standing
@@ -26,6 +28,9 @@ mutation($phone: String!, $referral: String) {
     ... on InvalidInputError { code field message }
   }
 }"""
+REFERRALS = (
+    Path(__file__).parents[2] / "mobile_contract" / "operations" / "Referrals.graphql"
+).read_text()
 EXPIRING = """
 query { me { balances { points } expiringPoints { expiresAt points } } }"""
 
@@ -95,3 +100,20 @@ async def test_members_see_which_points_expire_when(api: Api) -> None:
     assert lot["points"] == 123
     [earning] = [e for e in bought.earned if e.points_expire_at is not None]
     assert lot["expiresAt"] == earning.points_expire_at.isoformat()
+
+
+async def test_the_invite_screen_pages_through_the_friends_brought(api: Api) -> None:
+    token, member_id = await api.member_token()
+    code = (await standing.get(int(member_id))).referral_code
+    for phone in ("09123000001", "09123000002", "09123000003"):
+        await api.call(SIGN_IN, {"phone": phone, "code": await _code(api, phone), "referral": code})
+
+    first = (await api.call(REFERRALS, {"first": 2}, token))["me"]
+    assert first["referralCode"] == code
+    assert first["referralResults"] == {"invited": 3, "rewarded": 0, "pending": 3, "points": 0}
+    assert [e["node"]["friend"][-4:] for e in first["referrals"]["edges"]] == ["0003", "0002"]
+    assert all("*" in e["node"]["friend"] for e in first["referrals"]["edges"])
+    after = first["referrals"]["pageInfo"]["endCursor"]
+    rest = (await api.call(REFERRALS, {"first": 2, "after": after}, token))["me"]
+    assert [e["node"]["status"] for e in rest["referrals"]["edges"]] == ["PENDING"]
+    assert rest["referrals"]["pageInfo"]["hasNextPage"] is False

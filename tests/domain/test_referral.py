@@ -171,3 +171,24 @@ async def test_referral_rewards_respect_the_rules_cap() -> None:
     assert statuses == [ReferralStatus.REWARDED, ReferralStatus.REWARDED, ReferralStatus.REJECTED]
     capped = await Referral.get(referee_id=friends[2].id)
     assert "cap" in capped.note and capped.transaction_id is None  # type: ignore[attr-defined]
+
+
+async def test_the_member_sees_the_friends_they_brought_and_what_it_earned_them() -> None:
+    club = await Club.open(cap_count=5)
+    ali = await f.member("Ali")
+    friends = [await _friend_of(ali.id) for _ in range(3)]
+    await members.update_profile(SYSTEM, friends[0].id, members.Profile(first_name="Sara"))
+    await club.buy(friends[0].id, times=2)
+    await club.buy(friends[1].id, times=2)
+
+    results = await referral.results(ali.id)
+    assert (results.invited, results.rewarded, results.pending) == (3, 2, 1)
+    assert results.points == 2 * REWARD
+
+    first = await referral.invited(ali.id, first=2)
+    assert [i.status for i in first.items] == [ReferralStatus.PENDING, ReferralStatus.REWARDED]
+    assert first.has_more and first.items[1].points == REWARD
+    rest = await referral.invited(ali.id, first=2, before_id=first.items[-1].id)
+    [oldest] = rest.items
+    assert not rest.has_more and oldest.friend.startswith("Sara +98912")
+    assert "*" in oldest.friend and friends[0].phone not in oldest.friend
