@@ -2,19 +2,26 @@
 
 import logging
 from contextlib import asynccontextmanager
+from pathlib import Path
 
+from cross_web import AsyncHTTPRequestAdapter
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
+from strawberry import Schema
 from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLRequestData
 from tortoise import connections
 from tortoise.contrib.starlette import RegisterTortoise
 
+from api import trusted_documents
 from api.firebase import firebase_verifier
-from loyalty.actors import Actor
+from api.trusted_documents import Refused, TrustedDocuments
+from loyalty import leaderboard
+from loyalty.actors import Actor, ActorKind
 from loyalty.auth import tokens
 from loyalty.auth.ports import OutboxSmsSender, SmsSender
 from loyalty.db import tortoise_config
@@ -57,16 +64,50 @@ class LimitBodySize:
 
 
 class LoyaltyGraphQL(GraphQL):
+    """One GraphQL endpoint. The app's (`trusted` set) resolves document ids and, in
+    production, runs nothing else; the staff endpoint (`members_refused`) turns members away."""
+
     def __init__(
-        self, settings: Settings, sms_sender: SmsSender, verify_firebase: PhoneVerifier | None
+        self,
+        schema: Schema,
+        settings: Settings,
+        sms_sender: SmsSender,
+        verify_firebase: PhoneVerifier | None,
+        *,
+        trusted: TrustedDocuments | None = None,
+        members_refused: bool = False,
     ) -> None:
         super().__init__(
-            build_schema(settings),
+            schema,
             graphql_ide=None if settings.production else "graphiql",
             allow_queries_via_get=False,
         )
         self.sms_sender = sms_sender
         self.verify_firebase = verify_firebase
+        self.trusted = trusted
+        self.members_refused = members_refused
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        except Refused as refused:  # raised before anything is sent
+            await refused.response()(scope, receive, send)
+
+    async def parse_http_body(
+        self, request: AsyncHTTPRequestAdapter
+    ) -> GraphQLRequestData | list[GraphQLRequestData]:
+        parsed = await super().parse_http_body(request)
+        if self.trusted is None:
+            return parsed
+        if isinstance(parsed, GraphQLRequestData) and request.method == "POST":
+            # The body is read and kept already: the document id is the one field strawberry drops.
+            payload = self.parse_json(await request.get_body())
+            parsed.query = self.trusted.resolve(payload.get("documentId"), parsed.query)
+        elif self.trusted.enforced:  # a batch, or a query string
+            raise Refused(
+                trusted_documents.UNTRUSTED_DOCUMENT, "send one operation by POST, by its id"
+            )
+        return parsed
 
     async def get_context(self, request: Request, response: Response) -> Context:  # type: ignore[override]
         actor: Actor | None = None
@@ -77,6 +118,12 @@ class LoyaltyGraphQL(GraphQL):
                 actor = tokens.decode_access(token.strip())
             except AuthenticationFailed as exc:
                 problem = exc.message
+        if self.members_refused and actor is not None and actor.kind is ActorKind.MEMBER:
+            raise Refused(
+                trusted_documents.USE_APP_ENDPOINT,
+                "members use the app's endpoint, /app/graphql",
+                status_code=403,
+            )
         return Context(
             actor=actor,
             auth_problem=problem,
@@ -103,7 +150,20 @@ def create_app(
 ) -> Starlette:
     """Build the app. `manage_database=False` leaves the ORM to the caller (tests)."""
     settings = settings or get_settings()
-    graphql = LoyaltyGraphQL(settings, sms_sender or OutboxSmsSender(), firebase_verifier(settings))
+    schema = build_schema(settings)
+    sms_sender = sms_sender or OutboxSmsSender()
+    verify_firebase = firebase_verifier(settings)
+    manifest = Path(settings.trusted_documents) if settings.trusted_documents else None
+    app_graphql = LoyaltyGraphQL(
+        schema,
+        settings,
+        sms_sender,
+        verify_firebase,
+        trusted=trusted_documents.for_app_endpoint(manifest, enforced=settings.production),
+    )
+    graphql = LoyaltyGraphQL(
+        schema, settings, sms_sender, verify_firebase, members_refused=settings.production
+    )
 
     @asynccontextmanager
     async def lifespan(app: Starlette):
@@ -112,9 +172,11 @@ def create_app(
             return
         async with RegisterTortoise(app, config=tortoise_config(settings.database_url)):
             yield
+        await leaderboard.close()
 
     return Starlette(
         routes=[
+            Route("/app/graphql", app_graphql, methods=["GET", "POST"]),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/healthz", healthz),
         ],

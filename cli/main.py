@@ -12,6 +12,7 @@ import logging
 import os
 import sys
 from collections.abc import Awaitable, Callable
+from dataclasses import asdict
 from datetime import datetime
 
 from loyalty.settings import get_settings
@@ -110,8 +111,9 @@ def _reconcile(args: argparse.Namespace) -> int:
                     "ok": report.ok,
                     "accounts_checked": report.accounts_checked,
                     "transactions_checked": report.transactions_checked,
-                    "mismatches": [vars(m) for m in report.mismatches],
-                    "unbalanced": [vars(u) for u in report.unbalanced],
+                    "mismatches": [asdict(m) for m in report.mismatches],
+                    "unbalanced": [asdict(u) for u in report.unbalanced],
+                    "stamp_mismatches": [asdict(s) for s in report.stamp_mismatches],
                 },
                 indent=2,
             )
@@ -160,6 +162,46 @@ def _review_tiers(args: argparse.Namespace) -> int:
     return asyncio.run(_with_orm(work))
 
 
+def _draw_lotteries(args: argparse.Namespace) -> int:
+    from loyalty.games import lottery
+
+    at = _moment(args.at)
+
+    async def work() -> int:
+        run = await lottery.draw_due(at)
+        print(json.dumps({"drawn": run.drawn, "paid": run.paid}))
+        return 0
+
+    return asyncio.run(_with_orm(work))
+
+
+def _leaderboard_rebuild(args: argparse.Namespace) -> int:
+    from loyalty import leaderboard
+    from loyalty.errors import DomainError
+    from loyalty.models import Branch
+
+    async def work() -> int:
+        branch_id = None
+        if args.branch:
+            branch = await Branch.get_or_none(code=args.branch)
+            if branch is None:
+                print(f"no branch with code {args.branch}", file=sys.stderr)
+                return 2
+            branch_id = branch.id
+        try:
+            entries = await leaderboard.rebuild(args.period, branch_id)
+        except DomainError as exc:
+            print(f"{exc.code}: {exc.message}", file=sys.stderr)
+            return 2
+        finally:
+            await leaderboard.close()
+        kept_in = "redis" if get_settings().redis_url else "database"
+        print(json.dumps({"kept_in": kept_in, "entries": entries}))
+        return 0
+
+    return asyncio.run(_with_orm(work))
+
+
 def _demo(args: argparse.Namespace) -> int:
     from tortoise.exceptions import OperationalError
 
@@ -173,13 +215,16 @@ def _demo(args: argparse.Namespace) -> int:
         print("--members must be at least 1", file=sys.stderr)
         return 2
     password = os.environ.get("LOYALTY_DEMO_PASSWORD") or demo.DEFAULT_PASSWORD
+    at = _moment(args.at)
 
     def progress(message: str) -> None:
         print(message, file=sys.stderr, flush=True)
 
     async def work() -> int:
         try:
-            report = await demo.load(args.members, args.seed, password=password, progress=progress)
+            report = await demo.load(
+                args.members, args.seed, password=password, now=at, progress=progress
+            )
         except OperationalError as exc:
             print(f"{exc} (has `loyalty db upgrade` been run?)", file=sys.stderr)
             return 2
@@ -217,6 +262,35 @@ def _schema(args: argparse.Namespace) -> int:
 
     sys.stdout.write(sdl())
     return 0
+
+
+def _contract_manifest(args: argparse.Namespace) -> int:
+    from api import trusted_documents as trusted
+
+    text = trusted.manifest_json(trusted.manifest_from())
+    if args.check:
+        current = trusted.DEFAULT_MANIFEST.read_text(encoding="utf-8")
+        if current != text:
+            print(f"{trusted.DEFAULT_MANIFEST} is stale: run `loyalty contract manifest`")
+            return 1
+        print("the trusted documents are up to date")
+        return 0
+    trusted.DEFAULT_MANIFEST.write_text(text, encoding="utf-8")
+    print(f"wrote {text.count('sha256:')} documents to {trusted.DEFAULT_MANIFEST}")
+    return 0
+
+
+def _contract_examples(args: argparse.Namespace) -> int:
+    from cli import contract
+
+    run = contract.run_examples(progress=lambda line: print(line, file=sys.stderr))
+    if args.write:
+        contract.write_examples(run)
+        print(f"wrote {len(run)} examples to {contract.EXAMPLES}")
+        return 0
+    problems = contract.missing_examples() + contract.stale_examples(run)
+    print("\n".join(problems) or "every example matches the live server")
+    return 1 if problems else 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -259,6 +333,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--members", type=int, default=200, help="how many members (default 200)")
     demo.add_argument("--seed", type=int, default=1, help="same seed, same club (default 1)")
+    demo.add_argument(
+        "--at",
+        help="as of this moment (ISO 8601 with a zone; default now): same seed and moment, "
+        "same club",
+    )
     demo.set_defaults(run=_demo)
 
     commands.add_parser(
@@ -274,9 +353,39 @@ def build_parser() -> argparse.ArgumentParser:
     )
     review.add_argument("--at", help="as of this moment (ISO 8601 with a zone; default now)")
     review.set_defaults(run=_review_tiers)
+    draw = commands.add_parser(
+        "draw-lotteries",
+        help="draw the lotteries whose time has come and pay their winners (a re-run does "
+        "nothing more)",
+    )
+    draw.add_argument("--at", help="as of this moment (ISO 8601 with a zone; default now)")
+    draw.set_defaults(run=_draw_lotteries)
+    board = commands.add_parser("leaderboard", help="the member leaderboard")
+    board_commands = board.add_subparsers(dest="leaderboard_command", required=True)
+    rebuild = board_commands.add_parser(
+        "rebuild",
+        help="build the boards afresh from the ledger (with Redis: after losing its data, "
+        "or to repair drift); prints JSON",
+    )
+    rebuild.add_argument("--period", choices=["all_time", "month"], help="default: both")
+    rebuild.add_argument("--branch", help="only this branch's boards (its code)")
+    rebuild.set_defaults(run=_leaderboard_rebuild)
     commands.add_parser(
         "schema", help="print the GraphQL schema (SDL) as mobile_contract/schema.graphql holds it"
     ).set_defaults(run=_schema)
+
+    contract = commands.add_parser("contract", help="the mobile app's contract (mobile_contract/)")
+    contract_commands = contract.add_subparsers(dest="contract_command", required=True)
+    manifest = contract_commands.add_parser(
+        "manifest", help="write trusted-documents.json from operations/ (the app endpoint's)"
+    )
+    manifest.add_argument("--check", action="store_true", help="only say whether it is stale")
+    manifest.set_defaults(run=_contract_manifest)
+    examples = contract_commands.add_parser(
+        "examples", help="run every operation on a fresh demo club and compare with examples/"
+    )
+    examples.add_argument("--write", action="store_true", help="rewrite examples/ instead")
+    examples.set_defaults(run=_contract_examples)
     return parser
 
 

@@ -22,15 +22,33 @@ from zoneinfo import ZoneInfo
 from loyalty import members, purchases, refunds, staff, wallet
 from loyalty.actors import SYSTEM, Actor
 from loyalty.errors import Conflict
+from loyalty.games import lottery
+from loyalty.games.lottery import LotteryPrizeSpec, LotterySpec
 from loyalty.ledger import Balances, Purse
 from loyalty.members import Profile
-from loyalty.models import Branch, Gender, Language, Role, RuleKind, StaffUser
+from loyalty.models import (
+    BenefitKind,
+    Branch,
+    Gender,
+    Language,
+    PrizeKind,
+    RewardKind,
+    Role,
+    RuleKind,
+    StaffUser,
+    StampUnit,
+)
 from loyalty.phones import normalise_phone
-from loyalty.programme import policies, rules, tiers
+from loyalty.programme import policies, rewards, rules, tiers
+from loyalty.programme.coupons import Benefit
+from loyalty.programme.rewards import RewardSpec
 from loyalty.programme.rules import RuleSpec
 from loyalty.programme.tiers import TierSpec
 from loyalty.purchases import LineItem
 from loyalty.settings import get_settings
+from loyalty.stamps import cards as stamp_cards
+from loyalty.stamps.cards import StampCardSpec
+from loyalty.surveys import manage as surveys
 
 DEFAULT_MEMBERS = 200
 DEFAULT_SEED = 1
@@ -368,8 +386,10 @@ def _when(
     local = datetime(
         day.year, day.month, day.day, rng.randint(first, last), rng.randrange(60), tzinfo=zone
     )
+    # Drawn whether used or not: the same seed gives the same club at any hour of loading.
+    earlier = timedelta(minutes=rng.randint(5, 240))
     if local > now:  # later today: make it earlier today instead
-        local = now - timedelta(minutes=rng.randint(5, 240))
+        local = now - earlier
     return local.astimezone(UTC)
 
 
@@ -537,15 +557,100 @@ DEMO_POLICIES = {
     "tiers": {"metric": "points_earned", "period": "rolling_days", "window_days": 365},
     "expiry": {"mode": "months_after_earning", "months": 12},
 }
+_SURVEY_CHOICES = [
+    {"text": "Poor", "text_fa": "ضعیف", "score": 1},
+    {"text": "Fair", "text_fa": "متوسط", "score": 2},
+    {"text": "Good", "text_fa": "خوب", "score": 3},
+    {"text": "Excellent", "text_fa": "عالی", "score": 4},
+]
+# Offered in the app for two weeks after a purchase: two 4-choice questions and a comment.
+DEMO_SURVEY = {
+    "name": "How was your visit?",
+    "name_fa": "مراجعه‌تان چطور بود؟",
+    "channel": "app",
+    "questions": [
+        {
+            "code": "service",
+            "kind": "choice",
+            "text": "How was our service?",
+            "text_fa": "برخورد و سرعت کار ما چطور بود؟",
+            "choices": _SURVEY_CHOICES,
+        },
+        {
+            "code": "taste",
+            "kind": "choice",
+            "text": "How did you like what you had?",
+            "text_fa": "از سفارشتان راضی بودید؟",
+            "choices": _SURVEY_CHOICES,
+        },
+    ],
+    "open_days": 14,
+    "points": 20,
+}
 
 
-async def _programme(manager: Actor) -> int:
+DEMO_REWARDS = (
+    RewardSpec(
+        "Free latte",
+        RewardKind.FREE_PRODUCT,
+        Benefit(BenefitKind.FREE_PRODUCT, sku="COF-LAT"),
+        500,
+        description="A latte on the house, at any branch.",
+    ),
+    RewardSpec(
+        "10% off your bill",
+        RewardKind.DISCOUNT,
+        Benefit(BenefitKind.PERCENT_OFF, basis_points=1_000, max_discount=1_000_000),
+        1_000,
+    ),
+    RewardSpec(
+        "50,000 Toman voucher",
+        RewardKind.VOUCHER,
+        Benefit(BenefitKind.AMOUNT_OFF, amount=500_000),
+        2_000,
+        voucher_days=60,
+        per_member_limit=2,
+    ),
+)
+
+
+def _coffee_card(free_latte_id: int) -> StampCardSpec:
+    return StampCardSpec(
+        "Coffee card",
+        StampUnit.ITEM,
+        10,
+        free_latte_id,
+        name_fa="کارت قهوه",
+        category="coffee",
+    )
+
+
+def _raffle(now: datetime) -> LotterySpec:
+    """Tickets for points, and one for every 5,000,000 Rials spent since a month ago."""
+    return LotterySpec(
+        "Yalda night raffle",
+        [LotteryPrizeSpec(PrizeKind.CREDIT, amount=10_000_000, label="1,000,000 Toman credit")],
+        sales_start=now - timedelta(days=30),
+        sales_end=now + timedelta(days=20),
+        draw_at=now + timedelta(days=21),
+        ticket_price_points=200,
+        rials_per_ticket=5_000_000,
+        max_tickets_per_member=20,
+    )
+
+
+async def _programme(manager: Actor, now: datetime) -> int:
     for key, value in DEMO_POLICIES.items():
         await policies.save(manager, key, value)
     for tier in DEMO_TIERS:
         await tiers.save(manager, tier)
     for rule in DEMO_RULES:
         await rules.create(manager, rule)
+    await surveys.create(manager, DEMO_SURVEY)
+    catalogue = [await rewards.create(manager, spec) for spec in DEMO_REWARDS]
+    await stamp_cards.create(manager, _coffee_card(catalogue[0].id))
+    raffle = await lottery.create(manager, _raffle(now))
+    await lottery.activate(manager, raffle.id)
     return len(DEMO_RULES)
 
 
@@ -607,6 +712,7 @@ async def load(
     say = progress or (lambda message: None)
     if await is_loaded():
         return DemoReport(already_loaded=True)
+    now = (now or datetime.now(UTC)).replace(microsecond=0)
     demo = plan(member_count, seed, now=now)
     report = DemoReport()
 
@@ -626,7 +732,7 @@ async def load(
         actors[(spec.role, spec.branch_code)] = Actor.staff(user)
         report.staff.append(StaffLogin(spec.username, spec.role, spec.branch_code, created))
     say(f"created {report.branches} branches and {len(report.staff)} staff accounts")
-    report.rules = await _programme(manager)
+    report.rules = await _programme(manager, now)
     say(f"set up the programme: {report.rules} rules, {len(DEMO_TIERS)} tiers")
 
     member_ids: list[int] = []

@@ -7,7 +7,7 @@ import asyncio
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from loyalty import inbox, ledger, members
+from loyalty import inbox, leaderboard, ledger, members
 from loyalty.ledger import Balances
 from loyalty.models import Member
 from loyalty.programme import expiry, offers, snapshot, tiers
@@ -25,6 +25,7 @@ class Home:
     offers: list[MemberOffer]
     expiring_soon: list[expiry.Expiring]
     unread: int
+    rank: int | None  # all-time, club-wide; None: not on the board
 
 
 async def _expiring_soon(
@@ -50,9 +51,10 @@ async def of(member_id: int, at: datetime | None = None) -> Home:
     )
     # Every rule, branch-limited ones too: the member's next visit may be at any branch.
     facts = await gather(programme, standing, at, programme.rules)
-    progress, found, expiring = await asyncio.gather(
+    progress, found, expiring, rank = await asyncio.gather(
         tiers.progress_of(standing, programme, at),
         offers.for_member(programme, standing, balances.points, facts),
         _expiring_soon(member_id, standing.next_expiry_at, at + timedelta(days=policy.warn_days)),
+        leaderboard.rank_of(member_id, at=at),
     )
-    return Home(member, balances, progress, found, expiring, unread)
+    return Home(member, balances, progress, found, expiring, unread, rank)

@@ -19,6 +19,7 @@ from tortoise.functions import Sum
 
 from loyalty import sql
 from loyalty.errors import InsufficientBalance
+from loyalty.leaderboard import scores
 from loyalty.models import Account, JournalTransaction, Posting, TransactionKind, Unit
 
 
@@ -43,6 +44,7 @@ class SystemAccount(StrEnum):
     CREDIT_SPENT = "credit:spent"
     CREDIT_ADJUSTMENT = "credit:adjustment"
     CREDIT_CASHBACK = "credit:cashback"
+    CREDIT_PRIZES = "credit:prizes"
     POINTS_EXPIRED = "points:expired"
 
     @property
@@ -251,6 +253,8 @@ async def post_reporting(
         rows = await sql.fetch(*_balance_update(deltas)) if deltas else []
         balances = {int(row["id"]): int(row["balance"]) for row in rows}
     await _check_moved(balances, own, deltas)
+    if tier_points:
+        scores.note(scores.Earning(member_id, branch_id, tier_points, transaction.created_at))
     return Posted(transaction, balances)
 
 

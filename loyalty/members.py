@@ -4,32 +4,41 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import Final, Literal
 
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from loyalty import ledger, validation
+from loyalty import clock, consents, leaderboard, ledger, profiles, validation
 from loyalty.actors import Actor, ActorKind
+from loyalty.calendars import CalendarDate
 from loyalty.errors import DomainError, ErrorCode, InvalidInput, NotFound
-from loyalty.models import Branch, Card, CardStatus, Gender, Language, Member
+from loyalty.models import Branch, Calendar, Card, CardStatus, Gender, Language, Member
 from loyalty.phones import normalise_phone
-from loyalty.programme import events, referral, standing
+from loyalty.programme import referral, standing
 
 MAX_INTERESTS = 20
+# Profile.calendar: show the member dates in the club's calendar (forget their own choice).
+CLUB_CALENDAR: Final = "club"
 
 
 @dataclass(frozen=True, slots=True)
 class Profile:
-    """What a member tells the club about themselves. None leaves a field as it is."""
+    """What a member tells the club about themselves. None leaves a field as it is.
+
+    A birthday is a Gregorian date, or a CalendarDate as the member wrote it: which calendar
+    it was written in is kept (a birthday is celebrated on its anniversary in that calendar).
+    """
 
     first_name: str | None = None
     last_name: str | None = None
-    birthday: date | None = None
+    birthday: date | CalendarDate | None = None
     gender: Gender | None = None
     city: str | None = None
     area: str | None = None
     interests: list[str] | None = None
     language: Language | None = None
+    calendar: Calendar | Literal["club"] | None = None
     marketing_consent: bool | None = None
     profiling_consent: bool | None = None
 
@@ -39,7 +48,15 @@ class Profile:
             if (v := getattr(self, name)) is not None:
                 values[name] = validation.text(v, field=name, max_length=100)
         if self.birthday is not None:
-            values["birthday"] = validation.birthday(self.birthday, datetime.now(UTC).date())
+            if isinstance(self.birthday, CalendarDate):
+                day = self.birthday.to_gregorian(field="birthday")
+                values["birthday_calendar"] = self.birthday.calendar
+            else:
+                day, values["birthday_calendar"] = self.birthday, Calendar.GREGORIAN
+            today = clock.local_date(datetime.now(UTC))
+            values["birthday"] = validation.birthday(day, today)
+        if self.calendar is not None:
+            values["calendar"] = None if self.calendar == CLUB_CALENDAR else Calendar(self.calendar)
         if self.interests is not None:
             if len(self.interests) > MAX_INTERESTS:
                 raise InvalidInput(f"at most {MAX_INTERESTS} interests", field="interests")
@@ -84,6 +101,7 @@ async def enrol(
         async with in_transaction():
             member = await Member.create(phone=e164, enrolled_branch_id=branch_id, **values)
             await standing.open_for(member.id, await ledger.open_member_accounts(member.id))
+            await consents.record_enrolment(actor, member)
             if code is not None:
                 await referral.register(member.id, code)
     except IntegrityError:
@@ -121,6 +139,8 @@ async def find(actor: Actor, *, phone: str | None = None, card_number: str | Non
 
 
 async def update_profile(actor: Actor, member_id: int, profile: Profile) -> Member:
+    """The member or staff change the profile. Each field filled in that was empty earns its
+    points (once per field and rule, ever); each consent that changes is recorded."""
     if actor.kind is ActorKind.MEMBER:
         if actor.id != member_id:
             raise NotFound("member", member_id)
@@ -129,18 +149,16 @@ async def update_profile(actor: Actor, member_id: int, profile: Profile) -> Memb
     member = await get(member_id)
     values = profile.cleaned()
     if values:
-        async with in_transaction():
-            member.update_from_dict(values)
-            await member.save(update_fields=list(values))
-            if is_complete(member):
-                # Once per member: the award's reference is unique for them.
-                await events.award_once(actor, member_id=member_id, event="profile_completed")
+        wanted_consents = consents.wanted(values)
+        columns = {k: v for k, v in values.items() if k not in consents.COLUMNS.values()}
+        was_empty = profiles.empty_fields(member)
+        with leaderboard.collecting() as earned:
+            async with in_transaction():
+                member.update_from_dict(columns)
+                if columns:
+                    await member.save(update_fields=list(columns))
+                await consents.change(actor, member, wanted_consents)
+                filled = [name for name in was_empty if profiles.is_filled(getattr(member, name))]
+                await profiles.reward(actor, member, filled)
+        await leaderboard.record_points(earned)
     return member
-
-
-PROFILE_FIELDS = ("first_name", "last_name", "birthday", "gender", "city")
-
-
-def is_complete(member: Member) -> bool:
-    """Whether the member has told the club all it asks of them (the profile event)."""
-    return all(getattr(member, name) not in (None, "") for name in PROFILE_FIELDS)

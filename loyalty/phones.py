@@ -21,9 +21,14 @@ MAX_INPUT_LENGTH = 32
 _PHONE_CHARACTERS = re.compile(r"\+?[0-9 ()\-.]+")
 
 
+def ascii_digits(text: str) -> str:
+    """`text` with Persian and Arabic-Indic digits as ASCII, without direction marks."""
+    return text.translate(_DIGITS)
+
+
 def normalise_phone(raw: str, region: str = DEFAULT_REGION) -> str:
     """Return the E.164 form of a mobile number, or raise InvalidInput (code INVALID_PHONE)."""
-    text = (raw or "").strip().translate(_DIGITS)
+    text = ascii_digits((raw or "").strip())
     if not text or len(text) > MAX_INPUT_LENGTH:
         raise InvalidInput(
             "phone number is empty or too long", field="phone", code=ErrorCode.INVALID_PHONE

@@ -6,9 +6,10 @@ from collections.abc import Sequence
 from dataclasses import asdict, astuple, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
-from loyalty import history, ledger, members, sql, validation
+from loyalty import history, leaderboard, ledger, members, sql, validation
 from loyalty.actors import Actor
 from loyalty.errors import Conflict, ErrorCode, InvalidInput, NotFound
+from loyalty.games import lottery
 from loyalty.history import HistoryEntry
 from loyalty.idempotency import check_key, derived_key, request_hash, run_once
 from loyalty.ledger import Balances, Purse, SystemAccount
@@ -33,6 +34,7 @@ from loyalty.programme.engine import CREDIT, DISCOUNT, POINTS, Line
 from loyalty.programme.explain import Text
 from loyalty.programme.facts import gather
 from loyalty.programme.snapshot import Programme
+from loyalty.stamps import earning as stamps
 from loyalty.wallet import COUNTER_ROLES
 
 UNLOCKED = "unlocked"
@@ -338,15 +340,18 @@ async def record(
                 code=ErrorCode.DUPLICATE_RECEIPT,
             )
 
-    purchase, replayed = await run_once(
-        digest,
-        lambda: Purchase.get_or_none(idempotency_key=key),
-        write,
-        explain_refusal,
-        look_first=False,
-    )
+    with leaderboard.collecting() as earned:
+        purchase, replayed = await run_once(
+            digest,
+            lambda: Purchase.get_or_none(idempotency_key=key),
+            write,
+            explain_refusal,
+            look_first=False,
+        )
     if replayed:
         written = await _read_back(purchase)
+    else:
+        await leaderboard.record_points(earned)
     balances = written.balances
     if balances is None and member_id is not None:
         balances = await ledger.balances(member_id)
@@ -490,11 +495,13 @@ async def _apply_programme(
         await sql.run_all(along)
     tier_change = await tiers.upgrade_if_reached(standing, programme, when, purchase.id)
     await referral.after_purchase(actor, member_id, facts.visit_number, purchase, digest)
+    await lottery.on_purchase(programme, purchase)
     after = facts.after_visit(basket.amount)
     if tier_change is not None:
         new_tier = programme.tier(tier_change.to_tier_id)  # type: ignore[attr-defined]
         after = replace(after, tier_id=new_tier.id, tier_rank=new_tier.rank)
     written.unlocked = engine.unlocked(programme, basket.branch_id, facts, after)
+    written.unlocked += await stamps.after_purchase(programme, purchase, written.items, given)
     if tier_change is not None and tier_before != tier_change.to_tier_id:  # type: ignore[attr-defined]
         new_tier = programme.tier(tier_change.to_tier_id)  # type: ignore[attr-defined]
         written.unlocked.insert(

@@ -27,6 +27,9 @@ The policy:
   discount rewards (and the rewards' stock), and the uses of the coupon codes. A reward so
   returned still counts against its per-member limit. A partial refund returns neither: the
   discount stays on what the member kept.
+- Stamps the purchase earned on stamp cards come back the same way, in the share refunded; a
+  card that was filled since gives back its unused voucher, or is owed the stamps (see
+  `loyalty.stamps.earning`).
 - Each refund is one database transaction, under the member's standing lock (then the
   referrer's), so a refund and a purchase of the same member cannot race over the debt.
 """
@@ -38,7 +41,7 @@ from datetime import UTC, datetime
 
 from tortoise.expressions import F
 
-from loyalty import ledger, validation
+from loyalty import leaderboard, ledger, validation
 from loyalty.actors import Actor
 from loyalty.errors import DomainError, ErrorCode, NotFound
 from loyalty.idempotency import check_key, derived_key, request_hash, run_once
@@ -63,6 +66,7 @@ from loyalty.programme import explain
 from loyalty.programme import standing as standings
 from loyalty.programme.engine import CREDIT, POINTS, Line
 from loyalty.programme.explain import Text
+from loyalty.stamps import earning as stamps
 
 TAKEN, OWED = "refund", "refund_owed"
 NOTHING_OWED = Balances(points=0, credit=0)
@@ -150,14 +154,20 @@ async def refund(
                 credit=share(credit, total) - share(credit, total - refund_amount),
                 heading="Refund of purchase",
             )
+        await stamps.take_back(
+            purchase, reversal, refunded_before=total - refund_amount, refunded_after=total
+        )
         if total == purchase.amount:
             await _reverse_referral_reward(actor, purchase, reversal, digest)
             await _give_back_what_was_used(actor, purchase, reversal, digest)
         return reversal
 
-    reversal, replayed = await run_once(
-        digest, lambda: Reversal.get_or_none(idempotency_key=key), write
-    )
+    with leaderboard.collecting() as taken_back:
+        reversal, replayed = await run_once(
+            digest, lambda: Reversal.get_or_none(idempotency_key=key), write
+        )
+    if not replayed:
+        await leaderboard.record_points(taken_back)
     await purchase.refresh_from_db()
     reversed_ = await JournalTransaction.filter(
         idempotency_key__startswith=derived_key("refund", reversal.id) + ":"

@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     graphql_max_depth: int = Field(default=10, gt=0)
     graphql_max_tokens: int = Field(default=2_000, gt=0)
     graphql_max_aliases: int = Field(default=15, gt=0)
+    # The app's trusted documents (JSON: id → text); unset: mobile_contract/trusted-documents.json
+    # of the installed source. Production refuses to start without it.
+    trusted_documents: str | None = None
 
     @field_validator("timezone")
     @classmethod

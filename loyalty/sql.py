@@ -66,15 +66,16 @@ def with_first(statements: Sequence[Statement], final: Statement) -> Statement:
     return f"WITH {clauses}{rest}", [p for _, ps in statements for p in ps] + params
 
 
-async def run_all(statements: Sequence[Statement]) -> None:
-    """Run independent writes: in one round trip on PostgreSQL, one by one on SQLite."""
+async def run_all(statements: Sequence[Statement]) -> list[dict]:
+    """Run independent writes: in one round trip on PostgreSQL, one by one on SQLite. Returns
+    the rows the last one returns."""
     if not statements:
-        return
+        return []
     if postgres():
-        await fetch(*with_first(statements[:-1], statements[-1]))
-        return
-    for statement in statements:
+        return await fetch(*with_first(statements[:-1], statements[-1]))
+    for statement in statements[:-1]:
         await fetch(*statement)
+    return await fetch(*statements[-1])
 
 
 async def insert(

@@ -9,6 +9,7 @@ from loyalty.errors import ErrorCode, InvalidInput
 # Far above any real purchase or balance, far below what a BIGINT holds (so sums cannot overflow).
 MAX_RIAL = 10**13
 MAX_POINTS = 10**12
+MAX_AGE_YEARS = 120
 
 
 def positive_amount(value: int, *, field: str, maximum: int = MAX_RIAL) -> int:
@@ -36,7 +37,11 @@ def text(value: str | None, *, field: str, max_length: int, required: bool = Fal
     return value
 
 
-def birthday(value: date | None, today: date) -> date | None:
-    if value is not None and not (date(1900, 1, 1) <= value <= today):
-        raise InvalidInput("birthday must be between 1900-01-01 and today", field="birthday")
+def birthday(value: date, today: date) -> date:
+    if value > today:
+        raise InvalidInput("birthday cannot be in the future", field="birthday")
+    if value.year < today.year - MAX_AGE_YEARS:
+        raise InvalidInput(
+            f"birthday is more than {MAX_AGE_YEARS} years ago: check the year", field="birthday"
+        )
     return value

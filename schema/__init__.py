@@ -20,16 +20,30 @@ from schema.auth import AuthMutations
 from schema.backoffice import BackOfficeMutations
 from schema.counter import CounterMutations, CounterQueries
 from schema.devices import DeviceMutations
+from schema.games import GameMutations, GameQueries
 from schema.home import HomeQueries
 from schema.inbox import InboxMutations
+from schema.leaderboard import LeaderboardMutations, LeaderboardQueries
 from schema.members import MemberMutations, MemberQueries
 from schema.programme import ProgrammeMutations, ProgrammeQueries
 from schema.rewards import RewardMutations, RewardQueries
 from schema.scalars import SCALARS
+from schema.stamps import StampMutations, StampQueries
+from schema.surveys import SurveyMutations, SurveyQueries
 
 
 @strawberry.type(description="Everything that can be read.")
-class Query(MemberQueries, HomeQueries, CounterQueries, ProgrammeQueries, RewardQueries):
+class Query(
+    MemberQueries,
+    HomeQueries,
+    CounterQueries,
+    ProgrammeQueries,
+    RewardQueries,
+    LeaderboardQueries,
+    StampQueries,
+    SurveyQueries,
+    GameQueries,
+):
     pass
 
 
@@ -41,8 +55,12 @@ class Mutation(
     BackOfficeMutations,
     ProgrammeMutations,
     RewardMutations,
+    LeaderboardMutations,
+    StampMutations,
     DeviceMutations,
     InboxMutations,
+    SurveyMutations,
+    GameMutations,
 ):
     pass
 

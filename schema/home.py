@@ -56,6 +56,10 @@ class Home:
     member: Member = strawberry.field(description="The signed-in member.")
     balances: Balances = strawberry.field(description="Points and credit, as of now.")
     tier: MemberTier = strawberry.field(description="Tier and progress to the next one.")
+    rank: int | None = strawberry.field(
+        description="The member's all-time rank on the club's leaderboard; null when not on it "
+        "(no points earned yet, or opted out)."
+    )
     unread_count: int = strawberry.field(description="Inbox messages not read yet.")
     offers: list[Offer] = strawberry.field(
         description="Promotions and rewards for this member: ready ones first, then those "
@@ -74,6 +78,7 @@ class Home:
             member=Member.from_model(h.member),
             balances=Balances.from_domain(h.balances),
             tier=MemberTier.from_domain(h.tier),
+            rank=h.rank,
             unread_count=h.unread,
             offers=[Offer.from_domain(o, language) for o in h.offers],
             expiring_soon=[

@@ -7,11 +7,13 @@ import strawberry
 from strawberry.types import Info
 
 from loyalty import members
+from loyalty.calendars import CalendarDate
 from loyalty.members import Profile
 from loyalty.models import Branch as BranchModel
 from loyalty.models import StaffUser as StaffModel
 from schema.context import Context
 from schema.errors import INPUT, ConflictError, NotFoundError, result_union, returns_errors
+from schema.profile import Calendar, CalendarPreference
 from schema.types import Branch, Gender, Language, Member, StaffUser, parse_id
 
 FindMemberResult = result_union(
@@ -57,6 +59,71 @@ class EnrolMemberInput:
     referral_code: str | None = strawberry.field(
         default=None, description="The referral code of the member who brought them."
     )
+
+
+@strawberry.input(description="A date as the member writes it, in the calendar they write it in.")
+class BirthdayInput:
+    date: str = strawberry.field(description="Year-month-day, e.g. 1370-05-12 (Jalali).")
+    calendar: Calendar = strawberry.field(description="The calendar the date is written in.")
+
+
+@strawberry.input(description="Changes to a profile: what is left out stays as it is.")
+class UpdateProfileInput:
+    first_name: str | None = strawberry.field(default=None, description="First name.")
+    last_name: str | None = strawberry.field(default=None, description="Last name.")
+    birthday: BirthdayInput | None = strawberry.field(
+        default=None, description="Birthday, in the Jalali or the Gregorian calendar."
+    )
+    gender: Gender | None = strawberry.field(default=None, description="Gender.")
+    city: str | None = strawberry.field(default=None, description="City.")
+    area: str | None = strawberry.field(default=None, description="Area of the city.")
+    interests: list[str] | None = strawberry.field(
+        default=None, description="Interests (replace the ones held)."
+    )
+    language: Language | None = strawberry.field(default=None, description="Language.")
+    calendar: CalendarPreference | None = strawberry.field(
+        default=None, description="The calendar to see dates in (CLUB: the club's)."
+    )
+    marketing_consent: bool | None = strawberry.field(
+        default=None, description="Consent to offers and marketing messages."
+    )
+    profiling_consent: bool | None = strawberry.field(
+        default=None, description="Consent to behaviour analysis."
+    )
+
+    def to_profile(self) -> Profile:
+        birthday = self.birthday
+        return Profile(
+            first_name=self.first_name,
+            last_name=self.last_name,
+            birthday=CalendarDate(birthday.date, birthday.calendar) if birthday else None,
+            gender=self.gender,
+            city=self.city,
+            area=self.area,
+            interests=self.interests,
+            language=self.language,
+            calendar=self.calendar.value if self.calendar else None,
+            marketing_consent=self.marketing_consent,
+            profiling_consent=self.profiling_consent,
+        )
+
+
+@strawberry.input(description="Staff: changes to a member's profile.")
+class UpdateMemberProfileInput(UpdateProfileInput):
+    member_id: strawberry.ID = strawberry.field(description="The member.")
+
+
+@strawberry.type(description="The profile was saved.")
+class ProfileUpdated:
+    member: Member = strawberry.field(description="The member as they are now.")
+
+
+UpdateProfileResult = result_union(
+    "UpdateProfileResult",
+    "Result of updateMyProfile and updateMemberProfile.",
+    ProfileUpdated,
+    NotFoundError,
+)
 
 
 @strawberry.type
@@ -126,3 +193,32 @@ class MemberMutations:
             actor, input.phone, profile, branch_id, referral_code=input.referral_code
         )
         return MemberEnrolled(member=Member.from_model(member), created=created)
+
+    @strawberry.mutation(
+        description="Member: change my profile, language, calendar and consents. Filling in a "
+        "detail for the first time may earn points (see profileCompletion)."
+    )
+    @returns_errors
+    async def update_my_profile(
+        self,
+        info: Info[Context, None],
+        input: Annotated[UpdateProfileInput, strawberry.argument(description=INPUT)],
+    ) -> UpdateProfileResult:
+        actor = info.context.require_actor()
+        member_id = info.context.require_member()
+        member = await members.update_profile(actor, member_id, input.to_profile())
+        return ProfileUpdated(member=Member.from_model(member))
+
+    @strawberry.mutation(
+        description="Staff: change a member's profile and consents (as the member asked)."
+    )
+    @returns_errors
+    async def update_member_profile(
+        self,
+        info: Info[Context, None],
+        input: Annotated[UpdateMemberProfileInput, strawberry.argument(description=INPUT)],
+    ) -> UpdateProfileResult:
+        actor = info.context.require_actor()
+        member_id = parse_id(input.member_id, "memberId")
+        member = await members.update_profile(actor, member_id, input.to_profile())
+        return ProfileUpdated(member=Member.from_model(member))

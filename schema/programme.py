@@ -38,6 +38,7 @@ from schema.errors import (
     result_union,
     returns_errors,
 )
+from schema.profile import ProfileField
 from schema.scalars import BigInt
 from schema.types import (
     AfterCursor,
@@ -150,6 +151,9 @@ class EventPointsParams:
     points: BigInt = strawberry.field(description="Points each time.")
     cap_count: int = strawberry.field(description="At most this many times…")
     cap_period: CapPeriod = strawberry.field(description="…in this period.")
+    field: ProfileField | None = strawberry.field(
+        description="PROFILE_FIELD rules: the one detail it rewards (none: each detail, once)."
+    )
 
 
 @strawberry.type(description="A percentage off the purchase.")
@@ -205,6 +209,7 @@ def _params_out(params: Any) -> Any:
                 points=params.points,
                 cap_count=params.cap_count,
                 cap_period=CapPeriod(params.cap_period),
+                field=ProfileField(params.field) if params.field else None,
             )
         case Discount():
             return DiscountParams(basis_points=params.basis_points, max_amount=params.max_amount)
@@ -290,6 +295,11 @@ class EventPointsInput:
     cap_count: int = strawberry.field(default=1, description="At most this many times…")
     cap_period: CapPeriod = strawberry.field(
         default=CapPeriod.LIFETIME, description="…in this period."
+    )
+    field: ProfileField | None = strawberry.field(
+        default=None,
+        description="PROFILE_FIELD rules only: the one detail it rewards (none: each detail "
+        "filled in, once each; such rules take no cap).",
     )
 
 

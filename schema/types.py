@@ -9,7 +9,7 @@ import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from loyalty import devices, history, inbox, ledger
+from loyalty import calendars, consents, devices, history, inbox, leaderboard, ledger, profiles
 from loyalty import models as m
 from loyalty.errors import InvalidInput
 from loyalty.ledger import Purse as DomainPurse
@@ -18,6 +18,7 @@ from loyalty.programme import standing as standings
 from loyalty.programme.explain import Text
 from schema.context import Context
 from schema.devices import Device
+from schema.profile import Calendar, CalendarPreference, ConsentChange, ProfileCompletion
 from schema.scalars import BigInt
 
 Purse = strawberry.enum(DomainPurse, description="A member's two balances.")
@@ -432,14 +433,43 @@ class Member:
     first_name: str = strawberry.field(description="First name.")
     last_name: str = strawberry.field(description="Last name.")
     birthday: date | None = strawberry.field(description="Birthday (Gregorian).")
+    birthday_calendar: Calendar | None = strawberry.field(
+        description="The calendar the birthday was entered in: its anniversary in that calendar "
+        "is the member's birthday."
+    )
+    birthday_local: str | None = strawberry.field(
+        description="The birthday written in the member's calendar (e.g. 1370-05-12)."
+    )
     gender: Gender | None = strawberry.field(description="Gender, if told.")
     city: str = strawberry.field(description="City.")
     area: str = strawberry.field(description="Area of the city.")
     interests: list[str] = strawberry.field(description="What the member likes.")
     language: Language = strawberry.field(description="Language for messages and the app.")
+    calendar: Calendar = strawberry.field(
+        description="The calendar the member sees dates in: their own choice, else the club's."
+    )
+    calendar_preference: CalendarPreference = strawberry.field(
+        description="The member's own choice of calendar (CLUB: the club's)."
+    )
     marketing_consent: bool = strawberry.field(description="May the club send offers?")
     profiling_consent: bool = strawberry.field(description="May the club analyse behaviour?")
     enrolled_at: datetime = strawberry.field(description="When the member joined.")
+    record: strawberry.Private[m.Member]
+
+    @strawberry.field(
+        description="How complete the profile is, and the points filling in the rest would earn."
+    )
+    async def profile_completion(self) -> ProfileCompletion:
+        return ProfileCompletion.from_domain(await profiles.completion(self.record))
+
+    @strawberry.field(description="Consents the member granted and withdrew, newest first.")
+    async def consent_history(
+        self, first: PageSize = 20, after: AfterCursor = None
+    ) -> Connection[ConsentChange]:
+        page = await consents.history(
+            int(self.id), first=first, before_id=decode_cursor("consent", after)
+        )
+        return connection("consent", page, ConsentChange.from_model)
 
     @strawberry.field(description="Points and credit, as of now.")
     async def balances(self, info: Info[Context, None]) -> Balances:
@@ -462,6 +492,13 @@ class Member:
     @strawberry.field(description="The devices the member's notifications go to.")
     async def devices(self) -> list[Device]:
         return [Device.from_model(d) for d in await devices.active_of(int(self.id))]
+
+    @strawberry.field(
+        description="The member's all-time rank on the club's leaderboard; null when unranked "
+        "(no points earned yet) or opted out."
+    )
+    async def rank(self) -> int | None:
+        return await leaderboard.rank_of(int(self.id))
 
     @strawberry.field(description="The code friends give when they join, to reward the member.")
     async def referral_code(self) -> str:
@@ -528,20 +565,26 @@ class Member:
 
     @classmethod
     def from_model(cls, x: m.Member) -> "Member":
+        calendar = calendars.chosen_or_club(x.calendar)
         return cls(
             id=strawberry.ID(str(x.id)),
             phone=x.phone,
             first_name=x.first_name,
             last_name=x.last_name,
             birthday=x.birthday,
+            birthday_calendar=x.birthday_calendar,
+            birthday_local=calendars.written(x.birthday, calendar) if x.birthday else None,
             gender=x.gender,
             city=x.city,
             area=x.area,
             interests=list(x.interests or []),
             language=x.language,
+            calendar=calendar,
+            calendar_preference=CalendarPreference(x.calendar or "club"),
             marketing_consent=x.marketing_consent,
             profiling_consent=x.profiling_consent,
             enrolled_at=x.enrolled_at,
+            record=x,
         )
 
 

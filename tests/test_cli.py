@@ -34,7 +34,11 @@ def database(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.mark.parametrize(
     ("command", "report"),
-    [("expire-points", {"members": 0, "points": 0}), ("review-tiers", {"reviewed": 0})],
+    [
+        ("expire-points", {"members": 0, "points": 0}),
+        ("review-tiers", {"reviewed": 0}),
+        ("draw-lotteries", {"drawn": [], "paid": 0}),
+    ],
 )
 def test_nightly_commands_print_what_they_did(database: Path, command: str, report: dict) -> None:
     done = loyalty(command, "--at", "2027-03-21T00:00:00+03:30", database=database)
@@ -47,3 +51,12 @@ def test_a_moment_without_a_zone_is_refused(database: Path, at: str) -> None:
     done = loyalty("review-tiers", "--at", at, database=database)
     assert done.returncode == 2
     assert "with its zone" in done.stderr
+
+
+def test_the_leaderboard_is_rebuilt_on_demand(database: Path) -> None:
+    done = loyalty("leaderboard", "rebuild", database=database)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == {"kept_in": "database", "entries": 0}
+    unknown = loyalty("leaderboard", "rebuild", "--branch", "NOPE", database=database)
+    assert unknown.returncode == 2
+    assert "no branch with code NOPE" in unknown.stderr

@@ -9,11 +9,14 @@ from loyalty import demo
 from loyalty.models import (
     Branch,
     JournalTransaction,
+    LotteryEntry,
     Member,
     Purchase,
     PurchaseItem,
     Reversal,
+    Reward,
     StaffUser,
+    StampProgress,
     TransactionKind,
 )
 from loyalty.reconcile import reconcile
@@ -30,6 +33,12 @@ def test_the_plan_is_decided_by_the_seed() -> None:
     assert all(now - timedelta(days=365) < v.occurred_at <= now for v in first.visits)
     receipts = [(v.branch_code, v.receipt_number) for v in first.visits]
     assert len(set(receipts)) == len(receipts)
+
+
+def test_the_plan_does_not_depend_on_the_hour_it_is_made() -> None:
+    night, evening = (datetime(2025, 3, 1, hour, tzinfo=UTC) for hour in (0, 20))
+    baskets = [[v.items for v in demo.plan(20, 7, now=now).visits] for now in (night, evening)]
+    assert baskets[0] == baskets[1]
 
 
 async def test_a_small_demo_club_loads_and_reconciles() -> None:
@@ -60,6 +69,11 @@ async def test_a_small_demo_club_loads_and_reconciles() -> None:
     times = await Purchase.all().values_list("occurred_at", flat=True)
     assert all(now - timedelta(days=365) < t <= now for t in times)
     assert await PurchaseItem.filter(category="coffee", name="لاته").exists()
+
+    # The app has something to show: a catalogue, a stamp card filled by coffees, a raffle.
+    assert await Reward.all().count() == len(demo.DEMO_REWARDS)
+    assert await StampProgress.filter(completed__gt=0).exists()
+    assert await LotteryEntry.all().exists()
 
     check = await reconcile()
     assert check.ok, (check.mismatches, check.unbalanced)

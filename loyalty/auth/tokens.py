@@ -36,20 +36,25 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def access_token(actor: Actor, key: bytes, issued: datetime, expires: datetime) -> str:
+    """A signed access token for `actor`; `key` is the settings' derived "access-token" key."""
+    claims = {
+        "iss": ISSUER,
+        "sub": f"{actor.kind.value}:{actor.id}",
+        "iat": issued,
+        "exp": expires,
+        "role": actor.role.value if actor.role else None,
+        "branch": actor.branch_id,
+    }
+    return jwt.encode(claims, key, algorithm=ALGORITHM)
+
+
 async def issue(actor: Actor) -> TokenPair:
     assert actor.id is not None and actor.kind is not ActorKind.SYSTEM
     settings = get_settings()
     now = datetime.now(UTC)
     expires = now + timedelta(minutes=settings.access_token_minutes)
-    claims = {
-        "iss": ISSUER,
-        "sub": f"{actor.kind.value}:{actor.id}",
-        "iat": now,
-        "exp": expires,
-        "role": actor.role.value if actor.role else None,
-        "branch": actor.branch_id,
-    }
-    access = jwt.encode(claims, settings.derived_key("access-token"), algorithm=ALGORITHM)
+    access = access_token(actor, settings.derived_key("access-token"), now, expires)
     refresh = secrets.token_urlsafe(32)
     await RefreshToken.create(
         token_hash=_digest(refresh),

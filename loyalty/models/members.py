@@ -19,23 +19,36 @@ class Language(StrEnum):
     EN = "en"
 
 
+class Calendar(StrEnum):
+    JALALI = "jalali"
+    GREGORIAN = "gregorian"
+
+
 class Member(Model):
     id = fields.IntField(primary_key=True)
     phone = fields.CharField(max_length=20, unique=True, description="E.164")
     first_name = fields.CharField(max_length=100, default="")
     last_name = fields.CharField(max_length=100, default="")
     birthday = fields.DateField(null=True)
+    # Which calendar's anniversary is the birthday: the one it was entered in.
+    birthday_calendar = fields.CharEnumField(Calendar, max_length=9, null=True)
     gender = fields.CharEnumField(Gender, max_length=8, null=True)
     city = fields.CharField(max_length=100, default="")
     area = fields.CharField(max_length=100, default="")
     interests = fields.JSONField(default=list)
     language = fields.CharEnumField(Language, max_length=2, default=Language.FA)
+    # Null: the club's calendar.
+    calendar = fields.CharEnumField(Calendar, max_length=9, null=True)
     marketing_consent = fields.BooleanField(default=False)
     profiling_consent = fields.BooleanField(default=False)
     enrolled_branch: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
         "loyalty.Branch", null=True, on_delete=fields.RESTRICT, related_name="enrolled_members"
     )
     enrolled_at = fields.DatetimeField(auto_now_add=True)
+    # The leaderboard: the name the member chose to appear by (empty: a masked name), and
+    # whether they keep off it.
+    display_name = fields.CharField(max_length=30, default="", db_default="")
+    leaderboard_opt_out = fields.BooleanField(default=False, db_default=False)
 
     class Meta:
         table = "member"

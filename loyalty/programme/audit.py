@@ -68,8 +68,11 @@ def snapshot_of(values: dict) -> dict:
     return {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in values.items()}
 
 
-async def create_versioned(actor: Actor, model: type[M], entity: str, values: dict) -> M:
-    """Create version 1 of a configured row and record it. Joins the caller's transaction."""
+async def create_versioned(
+    actor: Actor, model: type[M], entity: str, values: dict, *, snapshot: dict | None = None
+) -> M:
+    """Create version 1 of a configured row and record it (`snapshot`: what the trail keeps,
+    when not just `values`). Joins the caller's transaction."""
     async with in_transaction():
         row = await model.create(**values)
         await record(
@@ -78,7 +81,7 @@ async def create_versioned(actor: Actor, model: type[M], entity: str, values: di
             entity_id=row.pk,
             version=1,
             action="create",
-            snapshot=snapshot_of(values),
+            snapshot=snapshot_of(values if snapshot is None else snapshot),
         )
     return row
 
@@ -92,10 +95,12 @@ async def update_versioned(
     *,
     expected_version: int | None,
     also: Callable[[M], Awaitable[dict]] | None = None,
+    snapshot: dict | None = None,
 ) -> M:
     """Write the next version of a configured row, audited, refusing a stale `expected_version`.
 
     `also` sees the current row (locked) and may refuse the change or add columns to it.
+    `snapshot`: what the trail keeps, when not just `values`.
     """
     async with in_transaction():
         row = await model.filter(pk=row_id).select_for_update().first()
@@ -114,6 +119,6 @@ async def update_versioned(
             entity_id=row_id,
             version=version,
             action="update",
-            snapshot=snapshot_of(values),
+            snapshot=snapshot_of(values if snapshot is None else snapshot),
         )
     return await model.get(pk=row_id)

@@ -11,8 +11,13 @@ from loyalty.errors import InvalidInput
 from loyalty.models import RuleKind
 from loyalty.validation import MAX_POINTS, MAX_RIAL
 
-Events = Literal["visit", "review", "profile_completed", "referral", "birthday"]
+Events = Literal["visit", "review", "profile_completed", "profile_field", "referral", "birthday"]
 EVENTS: tuple[str, ...] = Events.__args__  # type: ignore[attr-defined]
+# The profile's events: its points are earned by filling it in, never recorded by staff.
+PROFILE_EVENTS = frozenset({"profile_completed", "profile_field"})
+# What the club asks of a member's profile: each field filled can earn points once.
+ProfileField = Literal["first_name", "last_name", "birthday", "gender", "city"]
+PROFILE_FIELDS: tuple[str, ...] = ProfileField.__args__  # type: ignore[attr-defined]
 Base = Literal["net", "gross"]
 BasisPoints = Annotated[int, Field(ge=1, le=10_000)]
 Rials = Annotated[int, Field(ge=1, le=MAX_RIAL)]
@@ -54,6 +59,29 @@ class EventPoints(_Strict):
     points: int = Field(ge=1, le=MAX_POINTS)
     cap_count: int = Field(default=1, ge=1, le=1_000)
     cap_period: Literal["day", "week", "month", "year", "lifetime"] = "lifetime"
+    # profile_field only: the one field the rule rewards (none: every field, each once).
+    field: ProfileField | None = None
+
+    @model_validator(mode="after")
+    def _profile_fields_once(self) -> EventPoints:
+        if self.event == "profile_field":
+            if (self.cap_count, self.cap_period) != (1, "lifetime"):
+                raise ValueError(
+                    "a profile_field rule rewards each field once: it takes no cap_count or "
+                    "cap_period"
+                )
+        elif self.field is not None:
+            raise ValueError("only a profile_field rule names a field")
+        return self
+
+    @property
+    def capped(self) -> bool:
+        """Whether cap_count limits it: a profile field earns once, the only cap it needs."""
+        return self.event != "profile_field"
+
+    def rewards(self, reference: str) -> bool:
+        """Whether the rule rewards this reference (a field rule only its own field)."""
+        return self.field is None or self.field == reference
 
 
 class Discount(_Strict):

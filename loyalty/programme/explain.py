@@ -63,8 +63,16 @@ EVENT_NAMES = {
     "visit": Text("a visit", "هر مراجعه"),
     "review": Text("a product review", "ثبت نظر درباره‌ی محصول"),
     "profile_completed": Text("completing your profile", "تکمیل نمایه"),
+    "profile_field": Text("filling in your profile", "تکمیل موارد نمایه"),
     "referral": Text("a friend you referred", "معرفی یک دوست"),
     "birthday": Text("your birthday", "تولد شما"),
+}
+PROFILE_FIELD_NAMES = {
+    "first_name": Text("your first name", "نام"),
+    "last_name": Text("your last name", "نام خانوادگی"),
+    "birthday": Text("your birthday", "تاریخ تولد"),
+    "gender": Text("your gender", "جنسیت"),
+    "city": Text("your city", "شهر"),
 }
 PERIOD_NAMES = {
     "day": Text("a day", "در روز"),
@@ -105,6 +113,8 @@ def rule_summary(params: object) -> Text:
                 f"{percent(params.basis_points).fa} بازگشت وجه به صورت اعتبار"
                 + (f" (تا {money(cap).fa})" if cap else ""),
             )
+        case EventPoints(event="profile_field"):
+            return profile_field_summary(params)
         case EventPoints():
             event = EVENT_NAMES[params.event]
             period = PERIOD_NAMES[params.cap_period]
@@ -131,6 +141,28 @@ def rule_summary(params: object) -> Text:
                 + (f" (تا {money(cap).fa})" if cap else ""),
             )
     raise TypeError(f"no words for {params!r}")
+
+
+def profile_field_summary(params: EventPoints) -> Text:
+    earned = points(params.points)
+    if params.field is None:
+        return Text(
+            f"{earned.en} for each detail of your profile you fill in (once each)",
+            f"{earned.fa} برای هر مورد از نمایه که تکمیل کنید (هر کدام یک بار)",
+        )
+    field = PROFILE_FIELD_NAMES[params.field]
+    return Text(
+        f"{earned.en} for adding {field.en} to your profile (once)",
+        f"{earned.fa} برای افزودن {field.fa} به نمایه (یک بار)",
+    )
+
+
+def rewarded_for(params: EventPoints, reference: str) -> Text:
+    """What an award of a rule was for, when its words do not say ("" when they do)."""
+    if params.event == "profile_field" and params.field is None:
+        field = PROFILE_FIELD_NAMES[reference]
+        return Text(f": {field.en}", f": {field.fa}")
+    return Text("", "")
 
 
 def conditions(c: Conditions, tier_names: dict[int, Text]) -> Text:

@@ -47,6 +47,7 @@ async def test_a_new_member_sees_zero_balances_the_entry_tier_and_nothing_pendin
     assert screen.tier.tier.name == "Bronze"
     assert screen.tier.next_tier.name == "Silver" and screen.tier.needed == 1_000
     assert screen.unread == 0 and screen.offers == [] and screen.expiring_soon == []
+    assert screen.rank is None  # nothing earned: not on the leaderboard
 
 
 async def test_home_shows_balances_tier_progress_and_unread_messages() -> None:
@@ -71,6 +72,10 @@ async def test_home_shows_balances_tier_progress_and_unread_messages() -> None:
     assert (screen.balances.points, screen.balances.credit) == (40, 70_000)
     assert screen.tier.qualifying == 40 and screen.tier.needed == 60
     assert screen.unread == 2
+    assert screen.rank == 1
+    reza = await f.member("Reza")
+    await _buy(cashier, shop.id, reza.id, 900_000)
+    assert (await home.of(sara.id)).rank == 2
 
 
 async def test_offers_are_personal_ready_first_and_leave_out_what_the_member_cannot_get() -> None:
