@@ -1,5 +1,6 @@
 """What every resolver gets: who is asking, from where, and per-request loaders."""
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
@@ -38,7 +39,7 @@ class Context:
     verify_firebase_token: PhoneVerifier | None = None
     auth_problem: str | None = None
     loaders: Loaders = field(default_factory=Loaders)
-    _language: Language | None = field(default=None, init=False, repr=False)
+    _language: asyncio.Future[Language] | None = field(default=None, init=False, repr=False)
 
     def require_actor(self) -> Actor:
         if self.actor is None:
@@ -46,13 +47,18 @@ class Context:
         return self.actor
 
     async def language(self) -> Language:
-        """The viewer's language: a member's own choice; staff and visitors read Persian."""
+        """The viewer's language: a member's own choice; staff and visitors read Persian.
+
+        Looked up once a request: resolvers running side by side share the one look-up."""
         if self._language is None:
-            chosen = []
-            if self.actor is not None and self.actor.kind is ActorKind.MEMBER:
-                chosen = await Member.filter(id=self.actor.id).values_list("language", flat=True)
-            self._language = Language(chosen[0]) if chosen else Language.FA
-        return self._language
+            self._language = asyncio.ensure_future(self._look_up_language())
+        return await self._language
+
+    async def _look_up_language(self) -> Language:
+        chosen = []
+        if self.actor is not None and self.actor.kind is ActorKind.MEMBER:
+            chosen = await Member.filter(id=self.actor.id).values_list("language", flat=True)
+        return Language(chosen[0]) if chosen else Language.FA
 
     def require_member(self) -> int:
         actor = self.require_actor()
