@@ -10,6 +10,8 @@ migrations, a programme with rules, tiers, rewards and points expiry, a year of 
 their earnings, inbox messages), or reuses one kept by an earlier run (`--keep-db NAME` once,
 then `--reuse-db NAME`), rebuilds the leaderboard in Redis (db 14, emptied of the boards at the
 end), counts the SQL one home screen sends, and starts `loyalty serve` in production settings.
+The floor is the same server answering `{ __typename }` to the same members: what the HTTP
+server, authentication, trusted documents and GraphQL cost before any resolver runs.
 
 Clients act as members picked at random among all of them, each request with that member's own
 access token (signed here with the server's key, as `loyalty.auth.tokens` signs them), and send
@@ -66,14 +68,17 @@ class Operation:
     name: str  # the file's, and the operation's, name
     result_field: str
     variables: dict[str, Any] | None = None
+    inline: str | None = None  # the bench's own operation, not one of the app's files
 
     @property
     def text(self) -> str:
-        return (OPERATIONS / f"{self.name}.graphql").read_text(encoding="utf-8")
+        return self.inline or (OPERATIONS / f"{self.name}.graphql").read_text(encoding="utf-8")
 
 
 HOME = Operation("Home", "home")
 RANK = Operation("Leaderboard", "leaderboard", MY_RANK)
+# The floor of the stack: the same server, member token and trusted-document path, no resolver.
+FLOOR = Operation("Floor", "__typename", inline="query Floor { __typename }\n")
 
 
 @dataclass(frozen=True)
@@ -276,7 +281,8 @@ async def bench(args: argparse.Namespace, run: Run, say: Say) -> int:
     with_rank = (OPERATIONS / f"{RANK.name}.graphql").exists()
     # The operations as they are in the tree, even before their manifest is regenerated.
     manifest = run.logs / "trusted-documents.json"
-    manifest.write_text(manifest_json(manifest_from(OPERATIONS)), encoding="utf-8")
+    documents = manifest_from(OPERATIONS) | {document_id(FLOOR.text): FLOOR.text}
+    manifest.write_text(manifest_json(documents), encoding="utf-8")
     env = {
         "LOYALTY_DATABASE_URL": url + harness.pool_suffix(args.pool),
         "LOYALTY_ENV": "production",
@@ -318,6 +324,7 @@ async def bench(args: argparse.Namespace, run: Run, say: Say) -> int:
             phases = await measuring.both(HOME, "home", args.rate, first)
             if with_rank:
                 phases += await measuring.both(RANK, "rank", args.rank_rate, first)
+            phases += await measuring.both(FLOOR, "floor", args.rate, first)
             rounds.append(phases)
         run.stop_servers()
     finally:
@@ -382,6 +389,12 @@ def report(args: argparse.Namespace, rounds: list[list[Phase]], with_rank: bool,
         say(f"target: {name}: {'met' if met else 'MISSED'} ({seen})")
     if not with_rank:
         say("target: rank p99 ≤ 5 ms: not measured (no Leaderboard operation yet)")
+    floor_flat, floor_steady = best[-2:]
+    say(
+        f"floor (`{FLOOR.text.strip()}`, no resolver): {floor_flat.rate:,.0f}/s flat out, "
+        f"p99 {floor_steady.percentile(99):.1f} ms at {floor_steady.name.rsplit(' at ', 1)[1]}; "
+        f"home is {home_flat.rate / floor_flat.rate:.2f}× the floor"
+    )
     return all(met for _, met, _ in checks)
 
 

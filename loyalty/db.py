@@ -6,14 +6,23 @@ from pathlib import Path
 from typing import Any
 
 from tortoise import Tortoise
+from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.migrations.api import migrate
 
 APP = "loyalty"
 
 
+def _connection(database_url: str) -> str | dict[str, Any]:
+    """PostgreSQL goes through `loyalty.postgres` (asyncpg without the per-release reset)."""
+    expanded = expand_db_url(database_url)
+    if expanded["engine"] != "tortoise.backends.asyncpg":
+        return database_url
+    return {**expanded, "engine": "loyalty.postgres"}
+
+
 def tortoise_config(database_url: str) -> dict[str, Any]:
     return {
-        "connections": {"default": database_url},
+        "connections": {"default": _connection(database_url)},
         "apps": {
             APP: {
                 "models": ["loyalty.models"],
