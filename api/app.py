@@ -20,12 +20,17 @@ from tortoise.contrib.starlette import RegisterTortoise
 from api import trusted_documents
 from api.firebase import firebase_verifier
 from api.trusted_documents import Refused, TrustedDocuments
+from jobs.fcm import push_sender
+from jobs.local import InProcessRunner
+from jobs.schedule import jobs_for
+from jobs.sms import sms_sender as configured_sms_sender
+from jobs.tasks import outbox_handlers
 from loyalty import leaderboard
 from loyalty.actors import Actor, ActorKind
 from loyalty.auth import tokens
-from loyalty.auth.ports import OutboxSmsSender, SmsSender
 from loyalty.db import tortoise_config
 from loyalty.errors import AuthenticationFailed
+from loyalty.messaging.channels import SmsSender
 from loyalty.settings import Settings, get_settings
 from schema import build_schema
 from schema.context import Context, PhoneVerifier
@@ -151,18 +156,18 @@ def create_app(
     """Build the app. `manage_database=False` leaves the ORM to the caller (tests)."""
     settings = settings or get_settings()
     schema = build_schema(settings)
-    sms_sender = sms_sender or OutboxSmsSender()
+    texts = sms_sender or configured_sms_sender(settings)
     verify_firebase = firebase_verifier(settings)
     manifest = Path(settings.trusted_documents) if settings.trusted_documents else None
     app_graphql = LoyaltyGraphQL(
         schema,
         settings,
-        sms_sender,
+        texts,
         verify_firebase,
         trusted=trusted_documents.for_app_endpoint(manifest, enforced=settings.production),
     )
     graphql = LoyaltyGraphQL(
-        schema, settings, sms_sender, verify_firebase, members_refused=settings.production
+        schema, settings, texts, verify_firebase, members_refused=settings.production
     )
 
     @asynccontextmanager
@@ -171,7 +176,18 @@ def create_app(
             yield
             return
         async with RegisterTortoise(app, config=tortoise_config(settings.database_url)):
-            yield
+            # Without Redis there is no worker: this process runs the jobs itself.
+            runner = None
+            if not settings.redis_url:
+                ctx = {"handlers": outbox_handlers(push_sender(settings), texts)}
+                runner = InProcessRunner(jobs_for(False), settings.zone, ctx)
+                runner.start()
+            try:
+                yield
+            finally:
+                if runner:
+                    await runner.stop()
+                await texts.aclose()
         await leaderboard.close()
 
     return Starlette(

@@ -37,6 +37,21 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _worker(args: argparse.Namespace) -> int:
+    from arq.worker import run_worker
+
+    from jobs.worker import worker_settings
+
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(message)s")
+    try:
+        options = worker_settings(get_settings(), dispatch=args.dispatch)
+    except ValueError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    run_worker(options, burst=args.burst)
+    return 0
+
+
 async def _with_orm(work: Callable[[], Awaitable[int]], database_url: str | None = None) -> int:
     from tortoise import Tortoise
 
@@ -306,6 +321,19 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--log-level", default="info")
     serve.add_argument("--access-log", action=argparse.BooleanOptionalAction, default=True)
     serve.set_defaults(run=_serve)
+
+    worker = commands.add_parser(
+        "worker", help="run the background jobs: arq on Redis, the schedule, the outbox"
+    )
+    worker.add_argument(
+        "--dispatch",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also hand outbox events to the queue (any number of workers may)",
+    )
+    worker.add_argument("--burst", action="store_true", help="stop when the queue is empty")
+    worker.add_argument("--log-level", default="info")
+    worker.set_defaults(run=_worker)
 
     db = commands.add_parser("db", help="database schema")
     db_commands = db.add_subparsers(dest="db_command", required=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from tortoise.exceptions import IntegrityError
@@ -14,6 +15,7 @@ from loyalty.models import Device
 
 PLATFORMS = ("android", "ios", "web")
 MAX_ACTIVE = 10
+_TOKENS_PER_QUERY = 500  # well under every database's limit on bound parameters
 
 
 def _member(actor: Actor) -> int:
@@ -76,3 +78,16 @@ async def unregister(actor: Actor, *, token: str) -> None:
 async def active_of(member_id: int) -> list[Device]:
     """Where a member's notifications go, most recently seen first."""
     return await Device.filter(member_id=member_id, active=True).order_by("-last_seen_at", "-id")
+
+
+async def forget_dead(tokens: Sequence[str]) -> int:
+    """Stop sending to tokens FCM reported dead (unregistered, invalid, another sender's): their
+    devices are deactivated, and kept for the referral checks. Returns how many were active."""
+    if isinstance(tokens, str):
+        raise TypeError("forget_dead takes a sequence of tokens, not one string")
+    unique = sorted(set(tokens))
+    forgotten = 0
+    for start in range(0, len(unique), _TOKENS_PER_QUERY):
+        chunk = unique[start : start + _TOKENS_PER_QUERY]
+        forgotten += await Device.filter(token__in=chunk, active=True).update(active=False)
+    return forgotten

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
 
 from loyalty import validation
 from loyalty.actors import Actor, ActorKind
@@ -41,7 +42,10 @@ async def deliver(
     if existing is not None:
         return existing, False
     try:
-        return await InboxMessage.create(member_id=member_id, dedupe_key=key, **values), True
+        # A savepoint: the caller's transaction goes on after a concurrent twin wins the key.
+        async with in_transaction():
+            message = await InboxMessage.create(member_id=member_id, dedupe_key=key, **values)
+        return message, True
     except IntegrityError:
         return await InboxMessage.get(dedupe_key=key), False
 

@@ -13,7 +13,16 @@ from loyalty import clock, consents, leaderboard, ledger, profiles, validation
 from loyalty.actors import Actor, ActorKind
 from loyalty.calendars import CalendarDate
 from loyalty.errors import DomainError, ErrorCode, InvalidInput, NotFound
-from loyalty.models import Branch, Calendar, Card, CardStatus, Gender, Language, Member
+from loyalty.models import (
+    Branch,
+    Calendar,
+    Card,
+    CardStatus,
+    Gender,
+    Language,
+    Member,
+    MessageChannel,
+)
 from loyalty.phones import normalise_phone
 from loyalty.programme import referral, standing
 
@@ -41,6 +50,7 @@ class Profile:
     calendar: Calendar | Literal["club"] | None = None
     marketing_consent: bool | None = None
     profiling_consent: bool | None = None
+    preferred_channel: MessageChannel | None = None  # where messages go besides the inbox
 
     def cleaned(self) -> dict[str, object]:
         values: dict[str, object] = {}
@@ -66,7 +76,13 @@ class Profile:
                     for i in self.interests
                 }
             )
-        for name in ("gender", "language", "marketing_consent", "profiling_consent"):
+        for name in (
+            "gender",
+            "language",
+            "marketing_consent",
+            "profiling_consent",
+            "preferred_channel",
+        ):
             if (v := getattr(self, name)) is not None:
                 values[name] = v
         return values

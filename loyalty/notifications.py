@@ -12,9 +12,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from loyalty import clock, inbox
+from tortoise.transactions import in_transaction
+
+from loyalty import clock, inbox, outbox
 from loyalty.models import InboxMessage, Language, Member
 from loyalty.programme.explain import Text, fa_number, money, points
+from loyalty.settings import get_settings
+
+# The outbox task that pushes an inbox message to the member's devices (`messaging.push`).
+PUSH_TASK = "push"
 
 
 @dataclass(frozen=True, slots=True)
@@ -283,13 +289,18 @@ async def language_of(member_id: int) -> Language:
 async def deliver(
     member_id: int, notification: Notification, *, dedupe_key: str
 ) -> tuple[InboxMessage, bool]:
-    """Keep it in the member's inbox; the same `dedupe_key` again delivers nothing new."""
-    return await inbox.deliver(
-        member_id,
-        kind=notification.type,
-        title=notification.title,
-        body=notification.body,
-        link=notification.link,
-        data=dict(notification.data),
-        dedupe_key=dedupe_key,
-    )
+    """Keep it in the member's inbox and, with push configured, push it to their devices once
+    this commits; the same `dedupe_key` again delivers nothing new."""
+    async with in_transaction():
+        message, created = await inbox.deliver(
+            member_id,
+            kind=notification.type,
+            title=notification.title,
+            body=notification.body,
+            link=notification.link,
+            data=dict(notification.data),
+            dedupe_key=dedupe_key,
+        )
+        if created and get_settings().firebase_credentials:
+            await outbox.record(PUSH_TASK, {"message_id": message.id})
+    return message, created

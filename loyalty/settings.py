@@ -48,6 +48,13 @@ class Settings(BaseSettings):
     # Firebase phone sign-in: a service-account JSON file (or FIREBASE_AUTH_EMULATOR_HOST set).
     firebase_credentials: str | None = None
     firebase_project_id: str | None = None
+    # Push (FCM) with the same credentials. `fcm_url`: where FCM is reached (unset: Google's;
+    # a stand-in's in tests and benchmarks). The quota holds in any rolling minute, across all
+    # workers when Redis is configured; FCM's default is 600,000 a minute.
+    fcm_url: str | None = None
+    push_quota_per_minute: int = Field(default=600_000, gt=0)
+    push_retries: int = Field(default=5, ge=0)  # more sends of a throttled or unavailable push
+
     max_request_bytes: int = Field(default=64 * 1024, gt=0)
 
     graphql_max_depth: int = Field(default=10, gt=0)
@@ -56,6 +63,13 @@ class Settings(BaseSettings):
     # The app's trusted documents (JSON: id → text); unset: mobile_contract/trusted-documents.json
     # of the installed source. Production refuses to start without it.
     trusted_documents: str | None = None
+
+    # SMS: "log" writes messages to the log (a single shop without a provider still works);
+    # "kavenegar" sends them through Kavenegar's REST API with this key and line number.
+    sms_provider: Literal["log", "kavenegar"] = "log"
+    kavenegar_api_key: str | None = None
+    kavenegar_sender: str | None = None  # the line number; unset: the account's default line
+    kavenegar_url: str = "https://api.kavenegar.com"
 
     @field_validator("timezone")
     @classmethod

@@ -8,8 +8,8 @@ from strawberry.dataloader import DataLoader
 
 from loyalty import ledger
 from loyalty.actors import Actor, ActorKind
-from loyalty.auth.ports import SmsSender
 from loyalty.errors import AuthenticationFailed
+from loyalty.messaging.channels import SmsSender
 from loyalty.models import Branch, Language, Member
 
 # Verifies a Firebase ID token and returns the phone number it vouches for.

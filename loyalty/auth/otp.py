@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 
 from tortoise.expressions import F
 
-from loyalty.auth.ports import SmsSender
 from loyalty.errors import AuthenticationFailed, ErrorCode, RateLimited
+from loyalty.messaging.channels import SmsSender
 from loyalty.models import OtpChallenge
 from loyalty.phones import normalise_phone
 from loyalty.settings import get_settings

@@ -16,6 +16,7 @@ from loyalty.models.games import (
     WheelSeed,
     WheelSpin,
 )
+from loyalty.models.jobs import OutboxEvent
 from loyalty.models.ledger import (
     Account,
     JournalTransaction,
@@ -25,6 +26,7 @@ from loyalty.models.ledger import (
     Unit,
 )
 from loyalty.models.members import Calendar, Card, CardStatus, Gender, Language, Member
+from loyalty.models.messaging import Message, MessageChannel, MessagePurpose, MessageStatus
 from loyalty.models.programme import (
     ConfigChange,
     EarningRule,
@@ -63,6 +65,8 @@ from loyalty.models.surveys import (
 
 __models__ = [
     InboxMessage,
+    OutboxEvent,
+    Message,
     Account,
     Branch,
     Card,
@@ -137,7 +141,12 @@ __all__ = [
     "LotteryWinner",
     "Member",
     "MemberStanding",
+    "Message",
+    "MessageChannel",
+    "MessagePurpose",
+    "MessageStatus",
     "OtpChallenge",
+    "OutboxEvent",
     "Posting",
     "PrizeKind",
     "ProgrammeSetting",

@@ -7,6 +7,8 @@ from enum import StrEnum
 from tortoise import fields
 from tortoise.models import Model
 
+from loyalty.models.messaging import MessageChannel
+
 
 class Gender(StrEnum):
     FEMALE = "female"
@@ -49,6 +51,13 @@ class Member(Model):
     # whether they keep off it.
     display_name = fields.CharField(max_length=30, default="", db_default="")
     leaderboard_opt_out = fields.BooleanField(default=False, db_default=False)
+    preferred_channel = fields.CharEnumField(
+        MessageChannel,
+        max_length=8,
+        default=MessageChannel.PUSH,
+        db_default=MessageChannel.PUSH.value,
+        description="Where messages go besides the inbox",
+    )
 
     class Meta:
         table = "member"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import time
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -35,7 +36,21 @@ class ExpiryPolicy(_Policy):
     warn_days: int = Field(default=30, ge=1, le=365)
 
 
-POLICIES: dict[str, type[_Policy]] = {"tiers": TierPolicy, "expiry": ExpiryPolicy}
+class MessagingPolicy(_Policy):
+    """How often and when marketing messages may reach a member (service messages are exempt).
+    Quiet hours are in the club's time zone; a message due in them goes when they end."""
+
+    # Kept in JSON as "21:00:00": read back from text.
+    quiet_from: time = Field(default=time(21, 0), strict=False)
+    quiet_until: time = Field(default=time(9, 0), strict=False)
+    marketing_per_week: int = Field(default=3, ge=0, le=50)
+
+
+POLICIES: dict[str, type[_Policy]] = {
+    "tiers": TierPolicy,
+    "expiry": ExpiryPolicy,
+    "messaging": MessagingPolicy,
+}
 
 
 def parse(key: str, raw: object) -> _Policy:

@@ -20,6 +20,7 @@ class Programme:
     tiers: tuple[Tier, ...]  # active tiers, lowest rank first
     tier_policy: object  # policies.TierPolicy
     expiry_policy: object  # policies.ExpiryPolicy
+    messaging_policy: object  # policies.MessagingPolicy
     # Each rule's words (engine.why), made once per loaded configuration, not per purchase.
     words: dict = field(default_factory=dict, compare=False)
 
@@ -64,4 +65,5 @@ async def _load() -> Programme:
         tiers=tuple(tiers),
         tier_policy=policies.parse("tiers", settings.get("tiers")),
         expiry_policy=policies.parse("expiry", settings.get("expiry")),
+        messaging_policy=policies.parse("messaging", settings.get("messaging")),
     )

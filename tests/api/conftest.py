@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from api.app import create_app
-from loyalty.auth.ports import OutboxSmsSender
+from jobs.sms import LogSender
 from loyalty.models import Role
 from loyalty.settings import Settings, get_settings
 from tests import factories as f
@@ -19,7 +19,7 @@ from tests import factories as f
 @dataclass
 class Api:
     http: httpx.AsyncClient
-    sms: OutboxSmsSender
+    sms: LogSender
 
     async def post(
         self,
@@ -86,8 +86,8 @@ mutation($phone: String!, $code: String!) {
 }"""
 
 
-def make_api(settings: Settings | None = None) -> tuple[httpx.AsyncClient, OutboxSmsSender]:
-    sms = OutboxSmsSender()
+def make_api(settings: Settings | None = None) -> tuple[httpx.AsyncClient, LogSender]:
+    sms = LogSender()
     app = create_app(settings or get_settings(), sms_sender=sms, manage_database=False)
     transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 5000))
     return httpx.AsyncClient(transport=transport, base_url="http://club.test"), sms

@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 import jwt
 import pytest
 
+from jobs.sms import LogSender
 from loyalty.actors import Actor, ActorKind
 from loyalty.auth import otp, sessions, tokens
-from loyalty.auth.ports import OutboxSmsSender
 from loyalty.errors import AuthenticationFailed, ErrorCode, RateLimited
 from loyalty.models import Member, OtpChallenge, RefreshToken, Role, StaffUser
 from loyalty.settings import get_settings
@@ -23,11 +23,11 @@ IP = "198.51.100.7"
 
 
 @pytest.fixture
-def sms() -> OutboxSmsSender:
-    return OutboxSmsSender()
+def sms() -> LogSender:
+    return LogSender()
 
 
-def last_code(sms: OutboxSmsSender, phone: str = E164) -> str:
+def last_code(sms: LogSender, phone: str = E164) -> str:
     to, text = sms.sent[-1]
     assert to == phone
     codes = set(re.findall(r"\b\d{6}\b", text))
@@ -49,7 +49,7 @@ async def refused(call, code: ErrorCode) -> AuthenticationFailed:  # type: ignor
 # -- one-time codes -----------------------------------------------------------------------
 
 
-async def test_a_code_is_sent_stored_hashed_and_signs_the_member_in(sms: OutboxSmsSender) -> None:
+async def test_a_code_is_sent_stored_hashed_and_signs_the_member_in(sms: LogSender) -> None:
     assert await otp.request_code("۰۹۱۲ ۱۲۳ ۴۵۶۷", IP, sms) == E164
     code = last_code(sms)
     challenge = await OtpChallenge.get(phone=E164)
@@ -69,7 +69,7 @@ async def test_a_code_is_sent_stored_hashed_and_signs_the_member_in(sms: OutboxS
     assert await Member.all().count() == 1
 
 
-async def test_a_wrong_code_is_refused_and_the_right_one_still_works(sms: OutboxSmsSender) -> None:
+async def test_a_wrong_code_is_refused_and_the_right_one_still_works(sms: LogSender) -> None:
     await otp.request_code(PHONE, IP, sms)
     code = last_code(sms)
     await refused(otp.verify_code(PHONE, wrong(code)), ErrorCode.CODE_INVALID)
@@ -77,12 +77,12 @@ async def test_a_wrong_code_is_refused_and_the_right_one_still_works(sms: Outbox
     assert await otp.verify_code(PHONE, code) == E164
 
 
-async def test_no_code_was_sent(sms: OutboxSmsSender) -> None:
+async def test_no_code_was_sent(sms: LogSender) -> None:
     await refused(otp.verify_code(PHONE, "123456"), ErrorCode.CODE_EXPIRED)
     assert await Member.all().count() == 0
 
 
-async def test_an_expired_code_is_refused(sms: OutboxSmsSender) -> None:
+async def test_an_expired_code_is_refused(sms: LogSender) -> None:
     await otp.request_code(PHONE, IP, sms)
     code = last_code(sms)
     challenge = await OtpChallenge.get(phone=E164)
@@ -97,7 +97,7 @@ async def test_an_expired_code_is_refused(sms: OutboxSmsSender) -> None:
     assert await Member.all().count() == 0
 
 
-async def test_at_most_five_tries_even_with_the_right_code_after(sms: OutboxSmsSender) -> None:
+async def test_at_most_five_tries_even_with_the_right_code_after(sms: LogSender) -> None:
     limit = get_settings().otp_max_attempts
     assert limit == 5
     await otp.request_code(PHONE, IP, sms)
@@ -113,7 +113,7 @@ async def test_at_most_five_tries_even_with_the_right_code_after(sms: OutboxSmsS
     assert await otp.verify_code(PHONE, last_code(sms)) == E164
 
 
-async def test_parallel_guesses_get_five_tries_in_all(sms: OutboxSmsSender) -> None:
+async def test_parallel_guesses_get_five_tries_in_all(sms: LogSender) -> None:
     await otp.request_code(PHONE, IP, sms)
     code = last_code(sms)
     guesses = [f"{n:06d}" for n in range(40) if f"{n:06d}" != code][:30]
@@ -127,7 +127,7 @@ async def test_parallel_guesses_get_five_tries_in_all(sms: OutboxSmsSender) -> N
     assert (await OtpChallenge.get(phone=E164)).attempts == 5
 
 
-async def test_a_used_code_cannot_be_used_again(sms: OutboxSmsSender) -> None:
+async def test_a_used_code_cannot_be_used_again(sms: LogSender) -> None:
     await otp.request_code(PHONE, IP, sms)
     code = last_code(sms)
     await sessions.sign_in_with_code(PHONE, code)
@@ -135,7 +135,7 @@ async def test_a_used_code_cannot_be_used_again(sms: OutboxSmsSender) -> None:
 
 
 async def test_only_the_latest_code_counts_and_a_superseded_one_stays_dead(
-    sms: OutboxSmsSender,
+    sms: LogSender,
 ) -> None:
     await otp.request_code(PHONE, IP, sms)
     first = last_code(sms)
@@ -148,7 +148,7 @@ async def test_only_the_latest_code_counts_and_a_superseded_one_stays_dead(
     await refused(otp.verify_code(PHONE, first), ErrorCode.CODE_EXPIRED)
 
 
-async def test_a_code_is_for_its_own_phone(sms: OutboxSmsSender) -> None:
+async def test_a_code_is_for_its_own_phone(sms: LogSender) -> None:
     other = "09351234567"
     await otp.request_code(PHONE, IP, sms)
     code = last_code(sms)
@@ -158,7 +158,7 @@ async def test_a_code_is_for_its_own_phone(sms: OutboxSmsSender) -> None:
     assert await otp.verify_code(PHONE, code) == E164
 
 
-async def test_codes_per_phone_are_rate_limited(sms: OutboxSmsSender) -> None:
+async def test_codes_per_phone_are_rate_limited(sms: LogSender) -> None:
     limit = get_settings().otp_per_phone_per_hour
     for n in range(limit):
         await otp.request_code(PHONE, f"203.0.113.{n}", sms)
@@ -176,7 +176,7 @@ async def test_codes_per_phone_are_rate_limited(sms: OutboxSmsSender) -> None:
     assert await otp.verify_code(PHONE, last_code(sms)) == E164
 
 
-async def test_codes_per_address_are_rate_limited(sms: OutboxSmsSender) -> None:
+async def test_codes_per_address_are_rate_limited(sms: LogSender) -> None:
     limit = get_settings().otp_per_ip_per_hour
     phones = [f"0912{n:07d}" for n in range(limit + 1)]
     for phone in phones[:limit]:
@@ -191,11 +191,11 @@ async def test_codes_per_address_are_rate_limited(sms: OutboxSmsSender) -> None:
     assert len(sms.sent) == limit + 1
 
 
-async def test_a_bad_phone_gets_no_code(sms: OutboxSmsSender) -> None:
+async def test_a_bad_phone_gets_no_code(sms: LogSender) -> None:
     with pytest.raises(Exception) as excinfo:
         await otp.request_code("02188776655", IP, sms)
     assert excinfo.value.code is ErrorCode.INVALID_PHONE  # type: ignore[attr-defined]
-    assert sms.sent == [] and await OtpChallenge.all().count() == 0
+    assert not sms.sent and await OtpChallenge.all().count() == 0
 
 
 # -- access tokens ------------------------------------------------------------------------

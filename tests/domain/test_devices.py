@@ -59,3 +59,29 @@ async def test_the_same_phone_registered_twice_at_once_makes_one_device() -> Non
     )
     assert len({d.id for d in made}) == 1
     assert await Device.filter(token="racing").count() == 1
+
+
+async def test_dead_tokens_are_forgotten_and_their_rows_kept() -> None:
+    sara = Actor.member((await f.member("Sara")).id)
+    reza = Actor.member((await f.member("Reza")).id)
+    await devices.register(sara, token="alive", platform="android")
+    await devices.register(sara, token="gone", platform="ios")
+    await devices.register(reza, token="gone-too", platform="android")
+
+    dead = ["gone", "gone-too", "gone", "never-registered"]
+    assert await devices.forget_dead(dead) == 2
+    assert [d.token for d in await devices.active_of(sara.id)] == ["alive"]
+    assert await devices.active_of(reza.id) == []
+    assert await Device.filter(active=False).count() == 2  # kept for the referral checks
+    assert await devices.forget_dead(dead) == 0
+    assert await devices.forget_dead([]) == 0
+    with pytest.raises(TypeError):
+        await devices.forget_dead("gone")
+
+
+async def test_forgetting_many_dead_tokens_at_once() -> None:
+    sara = Actor.member((await f.member()).id)
+    for token in ("a", "b"):
+        await devices.register(sara, token=token, platform="android")
+    many = [f"unknown-{n}" for n in range(1_200)] + ["a", "b"]
+    assert await devices.forget_dead(many) == 2

@@ -1,0 +1,43 @@
+"""When the scheduled jobs run, in the club's time zone: one list for arq's cron and for the
+in-process runner."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from arq.cron import next_cron
+
+from jobs import tasks
+
+Job = Callable[[Mapping[str, Any]], Awaitable[object]]
+
+
+@dataclass(frozen=True, slots=True)
+class Scheduled:
+    job: Job
+    # arq's cron fields: None is every value; the second defaults to 0.
+    when: dict[str, Any] = field(default_factory=dict)
+    needs_redis: bool = False  # only where there is something in Redis to look after
+
+    @property
+    def name(self) -> str:
+        return self.job.__name__
+
+    def next_after(self, moment: datetime) -> datetime:
+        return next_cron(moment, **self.when)
+
+
+SCHEDULE: tuple[Scheduled, ...] = (
+    Scheduled(tasks.review_tiers, {"hour": 1, "minute": 0}),
+    Scheduled(tasks.expire_points, {"hour": 2, "minute": 0}),
+    Scheduled(tasks.reconcile_ledger, {"hour": 3, "minute": 0}),
+    Scheduled(tasks.rebuild_leaderboards, {"hour": 4, "minute": 0}, needs_redis=True),
+    Scheduled(tasks.draw_lotteries, {"second": 5}),  # every minute
+)
+
+
+def jobs_for(with_redis: bool) -> tuple[Scheduled, ...]:
+    return tuple(s for s in SCHEDULE if with_redis or not s.needs_redis)

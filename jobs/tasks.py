@@ -1,0 +1,79 @@
+"""The jobs: thin, each decodes its arguments and calls one `loyalty` function.
+
+The same coroutines run under arq (`ctx` is arq's) and under the in-process runner (`ctx` is
+an empty dict), so a single-shop install without Redis does the same work.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from loyalty import leaderboard, outbox
+from loyalty.games import lottery
+from loyalty.messaging import messages, push
+from loyalty.messaging.channels import PushSender, SmsSender
+from loyalty.notifications import PUSH_TASK
+from loyalty.programme import expiry, tiers
+from loyalty.reconcile import reconcile
+
+log = logging.getLogger("loyalty.jobs")
+
+
+def outbox_handlers(
+    push_sender: PushSender | None, sms_sender: SmsSender
+) -> dict[str, outbox.Handler]:
+    """What each outbox event's task calls, by the task name recorded with the event; the
+    runners keep it in `ctx["handlers"]`."""
+    return {
+        PUSH_TASK: functools.partial(_push, push_sender),
+        messages.DELIVER_TASK: messages.deliver_due,
+        messages.SMS_TASK: functools.partial(messages.send_sms, sender=sms_sender),
+    }
+
+
+async def run_outbox_event(ctx: Mapping[str, Any], event_id: int) -> bool:
+    """One event from the outbox; False if another run had it or it was done already."""
+    return (await outbox.run(event_id, ctx["handlers"])).ran
+
+
+async def _push(sender: PushSender | None, payload: Mapping[str, Any]) -> push.PushRun | None:
+    if sender is None:  # Firebase was configured when the message was sent, and is no more
+        log.warning("push is not configured: message %s stays in the inbox only", payload)
+        return None
+    return await push.send(payload, sender)
+
+
+async def expire_points(ctx: Mapping[str, Any]) -> dict[str, int]:
+    run = await expiry.expire_due()
+    return {"members": run.members, "points": run.points}
+
+
+async def reconcile_ledger(ctx: Mapping[str, Any]) -> bool:
+    report = await reconcile()
+    if not report.ok:
+        log.error(
+            "the ledger does not reconcile: %d balance mismatches, %d unbalanced transactions, "
+            "%d stamp mismatches (run `loyalty reconcile`)",
+            len(report.mismatches),
+            len(report.unbalanced),
+            len(report.stamp_mismatches),
+        )
+    return report.ok
+
+
+async def review_tiers(ctx: Mapping[str, Any]) -> int:
+    return await tiers.review_due()
+
+
+async def draw_lotteries(ctx: Mapping[str, Any]) -> dict[str, int]:
+    run = await lottery.draw_due()
+    return {"drawn": run.drawn, "paid": run.paid}
+
+
+async def rebuild_leaderboards(ctx: Mapping[str, Any]) -> int:
+    """Every board afresh from the ledger: a new month's boards start, and a Redis that lost
+    its data (it keeps nothing on disk) catches up."""
+    return await leaderboard.rebuild()

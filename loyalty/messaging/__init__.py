@@ -1,0 +1,1 @@
+"""Messages to members, and the channels they leave by."""

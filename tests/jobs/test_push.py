@@ -1,0 +1,93 @@
+"""Push end to end: a message kept in the inbox is pushed once to each of the member's devices
+by the outbox job, through the real firebase-admin to the FCM stand-in; dead tokens are
+forgotten, throttled devices are tried again by a later event of their own."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from jobs import local, tasks
+from jobs.fcm import push_sender
+from jobs.sms import LogSender
+from loyalty import devices, notifications
+from loyalty.actors import Actor
+from loyalty.messaging import messages
+from loyalty.models import Device, InboxMessage, Language, MessagePurpose, OutboxEvent
+from loyalty.notifications import PUSH_TASK
+from loyalty.settings import get_settings
+from tests import factories
+from tests.standins.fcm import FcmStandin
+
+pytestmark = pytest.mark.usefixtures("loopback_only")
+
+
+@pytest.fixture
+def firebase(
+    monkeypatch: pytest.MonkeyPatch, standin: FcmStandin, account: Path
+) -> Iterator[dict[str, Any]]:
+    """The club configured for push to the stand-in; the runners' handlers with its sender."""
+    monkeypatch.setenv("LOYALTY_FIREBASE_CREDENTIALS", str(account))
+    monkeypatch.setenv("LOYALTY_FCM_URL", standin.url)
+    get_settings.cache_clear()
+    yield {"handlers": tasks.outbox_handlers(push_sender(get_settings()), LogSender())}
+    monkeypatch.undo()
+    get_settings.cache_clear()
+
+
+async def member_with_phones(*tokens: str):
+    member = await factories.member(marketing_consent=True)
+    for token in tokens:
+        await devices.register(Actor.member(member.id), token=token, platform="android")
+    return member
+
+
+TIER_UP = notifications.tier_upgraded(
+    Language.FA, tier_id=2, tier_name="طلایی", multiplier_percent=150
+)
+
+
+async def test_a_notification_is_pushed_once_to_every_device(firebase, standin) -> None:
+    member = await member_with_phones("phone-a", "phone-b")
+    sent = await messages.send(
+        member.id, TIER_UP, purpose=MessagePurpose.SERVICE, dedupe_key="tier:2"
+    )
+    [event] = await OutboxEvent.filter(task=PUSH_TASK)
+    assert event.payload == {"message_id": sent.inbox_message_id}  # type: ignore[attr-defined]
+
+    assert await local.run_due_events(firebase) == 1
+    assert standin.delivered() == {"phone-a": 1, "phone-b": 1}
+    [received, _] = standin.received
+    assert received.message["notification"]["title"] == sent.title
+
+    # arq ran the job again: nobody gets it twice.
+    assert await tasks.run_outbox_event(firebase, event.id) is False
+    assert standin.delivered() == {"phone-a": 1, "phone-b": 1}
+
+
+async def test_dead_tokens_are_forgotten_and_throttled_ones_retried(firebase, standin) -> None:
+    standin.dead_tokens.add("old-phone")
+    standin.fail("busy-phone", *[429] * 10)  # beyond the sender's own retries
+    member = await member_with_phones("old-phone", "busy-phone", "new-phone")
+    await notifications.deliver(member.id, TIER_UP, dedupe_key="tier:2")
+
+    assert await local.run_due_events(firebase) == 1
+    assert standin.delivered() == {"new-phone": 1}
+    active = await Device.filter(member_id=member.id, active=True).values_list("token", flat=True)
+    assert sorted(active) == ["busy-phone", "new-phone"]
+    retry = await OutboxEvent.get(task=PUSH_TASK, finished_at=None)
+    assert retry.payload["tokens"] == ["busy-phone"] and retry.payload["round"] == 2
+
+    standin._scripted.clear()  # FCM lets it through now
+    assert await local.run_due_events(firebase, retry.due_at) == 1
+    assert standin.delivered() == {"new-phone": 1, "busy-phone": 1}
+
+
+async def test_without_firebase_notifications_stay_in_the_inbox() -> None:
+    member = await member_with_phones("phone-a")
+    await notifications.deliver(member.id, TIER_UP, dedupe_key="tier:2")
+    assert await InboxMessage.filter(member_id=member.id).count() == 1
+    assert await OutboxEvent.filter(task=PUSH_TASK).count() == 0
