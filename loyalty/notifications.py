@@ -281,16 +281,21 @@ BUILDERS: dict[str, Callable[..., Notification]] = {
 }
 
 
+def push_enabled() -> bool:
+    return bool(get_settings().firebase_credentials)
+
+
 async def language_of(member_id: int) -> Language:
     found = await Member.filter(id=member_id).values_list("language", flat=True)
     return Language(found[0]) if found else Language.FA
 
 
 async def deliver(
-    member_id: int, notification: Notification, *, dedupe_key: str
+    member_id: int, notification: Notification, *, dedupe_key: str, push: bool = True
 ) -> tuple[InboxMessage, bool]:
     """Keep it in the member's inbox and, with push configured, push it to their devices once
-    this commits; the same `dedupe_key` again delivers nothing new."""
+    this commits (`push=False`: the caller pushes a batch of messages together); the same
+    `dedupe_key` again delivers nothing new."""
     async with in_transaction():
         message, created = await inbox.deliver(
             member_id,
@@ -301,6 +306,6 @@ async def deliver(
             data=dict(notification.data),
             dedupe_key=dedupe_key,
         )
-        if created and get_settings().firebase_credentials:
-            await outbox.record(PUSH_TASK, {"message_id": message.id})
+        if created and push and push_enabled():
+            await outbox.record(PUSH_TASK, {"message_ids": [message.id]})
     return message, created

@@ -10,7 +10,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -20,6 +20,7 @@ from tortoise.transactions import in_transaction
 
 from loyalty import notifications, outbox, validation
 from loyalty.errors import NotFound
+from loyalty.messaging import push
 from loyalty.messaging.channels import SmsOutcome, SmsSender
 from loyalty.models import (
     Member,
@@ -28,7 +29,7 @@ from loyalty.models import (
     MessagePurpose,
     MessageStatus,
 )
-from loyalty.notifications import Notification
+from loyalty.notifications import Notification, push_enabled
 from loyalty.programme import snapshot
 from loyalty.programme.policies import MessagingPolicy
 from loyalty.settings import get_settings
@@ -69,11 +70,55 @@ async def send(
 ) -> Message:
     """Send (or schedule, or hold back) one message; returns its record. Call it inside the
     transaction of the write that causes it, if any: the message is kept only if that commits."""
+    message, _ = await _send(
+        Outgoing(member_id, notification, dedupe_key), purpose, source, at, push_now=True
+    )
+    return message
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    member_id: int
+    notification: Notification
+    dedupe_key: str
+
+
+async def send_batch(
+    outgoing: Sequence[Outgoing],
+    *,
+    purpose: MessagePurpose,
+    source: str = "",
+    at: datetime | None = None,
+) -> list[Message]:
+    """`send` for many members in one transaction (a campaign's chunk): the messages sent now
+    are pushed by one outbox event, so FCM gets them in full batches."""
+    async with in_transaction():
+        results = [await _send(one, purpose, source, at, push_now=False) for one in outgoing]
+        await push.record(
+            [
+                message.inbox_message_id  # type: ignore[attr-defined]
+                for message, new in results
+                if new and message.status is MessageStatus.SENT and push_enabled()
+            ]
+        )
+    return [message for message, _ in results]
+
+
+async def _send(
+    outgoing: Outgoing,
+    purpose: MessagePurpose,
+    source: str,
+    at: datetime | None,
+    *,
+    push_now: bool,
+) -> tuple[Message, bool]:
+    """The message and whether it is new (False: this dedupe key was sent before)."""
     at = (at or datetime.now(UTC)).astimezone(UTC)  # SQLite compares the stored text
-    key = validation.text(dedupe_key, field="dedupeKey", max_length=160, required=True)
+    member_id, notification = outgoing.member_id, outgoing.notification
+    key = validation.text(outgoing.dedupe_key, field="dedupeKey", max_length=160, required=True)
     existing = await Message.get_or_none(dedupe_key=key)
     if existing is not None:
-        return existing
+        return existing, False
     member = await Member.get_or_none(id=member_id)
     if member is None:
         raise NotFound("member", member_id)
@@ -103,13 +148,13 @@ async def send(
             )
             if status is MessageStatus.SCHEDULED:
                 if due_at <= at:
-                    await _deliver(message, member, at)
+                    await _deliver(message, member, at, push_now=push_now)
                 else:
                     await outbox.record(DELIVER_TASK, {"message_id": message.id}, due_at=due_at)
     except IntegrityError:
         # The same send at the same time: the other one made it.
-        return await Message.get(dedupe_key=key)
-    return message
+        return await Message.get(dedupe_key=key), False
+    return message, True
 
 
 async def _held_back(member: Member, policy: MessagingPolicy, at: datetime) -> str:
@@ -127,7 +172,9 @@ async def _held_back(member: Member, policy: MessagingPolicy, at: datetime) -> s
     return ""
 
 
-async def _deliver(message: Message, member: Member, at: datetime) -> None:
+async def _deliver(
+    message: Message, member: Member, at: datetime, *, push_now: bool = True
+) -> None:
     """Into the inbox (and, through it, to the member's devices); by SMS as well where the
     member prefers it."""
     if message.purpose is MessagePurpose.MARKETING and not member.marketing_consent:
@@ -139,7 +186,7 @@ async def _deliver(message: Message, member: Member, at: datetime) -> None:
         message.kind, message.title, message.body, message.link, dict(message.data)
     )
     inbox_message, _ = await notifications.deliver(
-        member.id, notification, dedupe_key=f"message:{message.id}"
+        member.id, notification, dedupe_key=f"message:{message.id}", push=push_now
     )
     if message.channel is MessageChannel.SMS:
         await outbox.record(SMS_TASK, {"message_id": message.id})

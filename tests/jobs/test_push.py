@@ -5,6 +5,7 @@ forgotten, throttled devices are tried again by a later event of their own."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -56,7 +57,7 @@ async def test_a_notification_is_pushed_once_to_every_device(firebase, standin) 
         member.id, TIER_UP, purpose=MessagePurpose.SERVICE, dedupe_key="tier:2"
     )
     [event] = await OutboxEvent.filter(task=PUSH_TASK)
-    assert event.payload == {"message_id": sent.inbox_message_id}  # type: ignore[attr-defined]
+    assert event.payload == {"message_ids": [sent.inbox_message_id]}  # type: ignore[attr-defined]
 
     assert await local.run_due_events(firebase) == 1
     assert standin.delivered() == {"phone-a": 1, "phone-b": 1}
@@ -79,7 +80,8 @@ async def test_dead_tokens_are_forgotten_and_throttled_ones_retried(firebase, st
     active = await Device.filter(member_id=member.id, active=True).values_list("token", flat=True)
     assert sorted(active) == ["busy-phone", "new-phone"]
     retry = await OutboxEvent.get(task=PUSH_TASK, finished_at=None)
-    assert retry.payload["tokens"] == ["busy-phone"] and retry.payload["round"] == 2
+    message = await InboxMessage.get(member_id=member.id)
+    assert retry.payload == {"targets": [[message.id, "busy-phone"]], "round": 2}
 
     standin._scripted.clear()  # FCM lets it through now
     assert await local.run_due_events(firebase, retry.due_at) == 1
@@ -91,3 +93,25 @@ async def test_without_firebase_notifications_stay_in_the_inbox() -> None:
     await notifications.deliver(member.id, TIER_UP, dedupe_key="tier:2")
     assert await InboxMessage.filter(member_id=member.id).count() == 1
     assert await OutboxEvent.filter(task=PUSH_TASK).count() == 0
+
+
+async def test_a_batch_of_messages_is_pushed_by_one_event(firebase, standin) -> None:
+    people = [await member_with_phones(f"phone-{n}") for n in range(3)]
+    night_owl = await factories.member()  # no consent: held back, never pushed
+    batch = [
+        messages.Outgoing(member.id, TIER_UP, f"campaign:1:{member.id}")
+        for member in [*people, night_owl]
+    ]
+    noon = datetime.fromisoformat("2026-11-23T12:00+03:30")  # outside quiet hours
+    send = {"purpose": MessagePurpose.MARKETING, "source": "campaign:1", "at": noon}
+    sent = await messages.send_batch(batch, **send)
+    assert [m.status.value for m in sent] == ["sent", "sent", "sent", "suppressed"]
+    [event] = await OutboxEvent.filter(task=PUSH_TASK)
+    assert len(event.payload["message_ids"]) == 3
+
+    # The same chunk again (the campaign job ran twice): nothing new, no second push event.
+    await messages.send_batch(batch, **send)
+    assert await OutboxEvent.filter(task=PUSH_TASK).count() == 1
+
+    assert await local.run_due_events(firebase) == 1
+    assert standin.delivered() == {"phone-0": 1, "phone-1": 1, "phone-2": 1}
