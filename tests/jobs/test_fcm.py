@@ -196,6 +196,21 @@ async def test_random_failures_lose_nothing_and_send_nothing_twice(
     assert len(standin.received) <= 3 * len(tokens)
 
 
+async def test_a_share_of_dead_tokens_and_the_stats_a_benchmark_reads(
+    app: firebase_admin.App, standin: FcmStandin
+) -> None:
+    standin.dead_share = 0.1
+    tokens = [f"phone-{n}" for n in range(300)]
+    dead = {token for token in tokens if standin.is_dead(token)}
+    assert 10 < len(dead) < 60  # about a tenth, the same tokens every time
+    results = await _sender(app, standin).send(_pushes(*tokens, tokens[0]))
+    assert {r.token for r in results if r.outcome is PushOutcome.DEAD_TOKEN} == dead
+    stats = standin.stats()
+    assert stats["requests"] == 301 and stats["by_status"]["404"] == len(dead) + (tokens[0] in dead)
+    assert stats["tokens_delivered"] == 300 - len(dead)
+    assert stats["duplicates"] == (0 if tokens[0] in dead else 1)
+
+
 async def test_the_quota_is_never_exceeded_in_any_window(
     app: firebase_admin.App, standin: FcmStandin
 ) -> None:

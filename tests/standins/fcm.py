@@ -15,12 +15,14 @@ it arrived.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import itertools
 import json
 import random
 import secrets
 import time
+import zlib
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -29,6 +31,7 @@ from pathlib import Path
 from urllib.parse import parse_qs
 
 import jwt
+import uvicorn
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from starlette.applications import Starlette
@@ -71,6 +74,7 @@ class Received:
 class FcmStandin:
     project: str = "loyalty-standin"
     dead_tokens: set[str] = field(default_factory=set)  # 404 UNREGISTERED
+    dead_share: float = 0.0  # of all tokens, picked by a hash of the token (`is_dead`)
     invalid_tokens: set[str] = field(default_factory=set)  # 400: not a valid registration token
     foreign_tokens: set[str] = field(default_factory=set)  # 403 SENDER_ID_MISMATCH
     throttled_share: float = 0.0  # of requests answered 429 QUOTA_EXCEEDED with Retry-After
@@ -79,6 +83,8 @@ class FcmStandin:
     latency: float = 0.0  # seconds before each answer
     seed: int = 0
     received: list[Received] = field(default_factory=list)
+    keep_messages: bool = True  # False: record no message bodies (a million-push benchmark)
+    sends: Counter[str] = field(default_factory=Counter)  # deliveries per token
     tokens_issued: int = 0
     url: str = ""  # set while running
     _scripted: dict[str, list[int]] = field(default_factory=dict)
@@ -97,7 +103,24 @@ class FcmStandin:
 
     def delivered(self) -> Counter[str]:
         """How many times each token was sent a message."""
-        return Counter(r.token for r in self.received if r.delivered)
+        return Counter(self.sends)
+
+    def is_dead(self, token: str) -> bool:
+        """Whether FCM calls this token unregistered: listed, or among the `dead_share`."""
+        share = zlib.crc32(token.encode()) % 10_000 < self.dead_share * 10_000
+        return token in self.dead_tokens or share
+
+    def stats(self) -> dict[str, object]:
+        """What a benchmark asks of a stand-in in another process (`GET /stats`)."""
+        moments = [r.at for r in self.received]
+        return {
+            "requests": len(self.received),
+            "by_status": dict(Counter(str(r.status) for r in self.received)),
+            "tokens_delivered": len(self.sends),
+            "duplicates": sum(n - 1 for n in self.sends.values() if n > 1),
+            "busiest_minute": self.busiest(60.0),
+            "seconds": (max(moments) - min(moments)) if moments else 0.0,
+        }
 
     def busiest(self, window: float) -> int:
         """The most requests that arrived within any `window` seconds."""
@@ -114,8 +137,12 @@ class FcmStandin:
             routes=[
                 Route("/token", self._token, methods=["POST"]),
                 Route("/v1/projects/{project}/messages:send", self._send, methods=["POST"]),
+                Route("/stats", self._stats, methods=["GET"]),
             ]
         )
+
+    async def _stats(self, request: Request) -> JSONResponse:
+        return JSONResponse(self.stats())
 
     async def _token(self, request: Request) -> JSONResponse:
         form = parse_qs((await request.body()).decode())
@@ -145,7 +172,10 @@ class FcmStandin:
         answer = self._refusal(request, token, message) or JSONResponse(
             {"name": f"projects/{self.project}/messages/{next(self._ids)}"}
         )
-        self.received.append(Received(token, message, arrived, answer.status_code))
+        kept = message if self.keep_messages else {}
+        self.received.append(Received(token, kept, arrived, answer.status_code))
+        if answer.status_code == 200:
+            self.sends[token] += 1
         if self.latency:
             await asyncio.sleep(self.latency)
         return answer
@@ -164,7 +194,7 @@ class FcmStandin:
             return _failure(429, self.retry_after)
         if self._random.random() < self.unavailable_share:
             return _failure(503, self.retry_after)
-        if token in self.dead_tokens:
+        if self.is_dead(token):
             return _failure(404, self.retry_after)
         if token in self.foreign_tokens:
             return _failure(403, self.retry_after)
@@ -244,3 +274,31 @@ def write_service_account(path: Path, standin: FcmStandin) -> Path:
     }
     path.write_text(json.dumps(account), encoding="utf-8")
     return path
+
+
+def main(argv: list[str] | None = None) -> None:
+    """`python -m tests.standins.fcm --port P …`: the stand-in in a process of its own, for the
+    push benchmark (`GET /stats` tells what it received)."""
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--project", default=FcmStandin.project)
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds before each answer")
+    parser.add_argument("--throttled", type=float, default=0.0, help="share answered 429")
+    parser.add_argument("--unavailable", type=float, default=0.0, help="share answered 503")
+    parser.add_argument("--dead", type=float, default=0.0, help="share of tokens unregistered")
+    parser.add_argument("--retry-after", type=int, default=1, help="seconds, in each 429")
+    args = parser.parse_args(argv)
+    standin = FcmStandin(
+        project=args.project,
+        latency=args.latency,
+        throttled_share=args.throttled,
+        unavailable_share=args.unavailable,
+        dead_share=args.dead,
+        retry_after=args.retry_after,
+        keep_messages=False,
+    )
+    uvicorn.run(standin.app(), host="127.0.0.1", port=args.port, log_level="warning")
+
+
+if __name__ == "__main__":
+    main()
