@@ -17,6 +17,7 @@ from typing import Any
 from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
+from loyalty import sql
 from loyalty.errors import InvalidInput
 from loyalty.models import OutboxEvent
 
@@ -36,6 +37,23 @@ async def record(task: str, payload: Mapping[str, Any], *, due_at: datetime | No
     due_at = (due_at or datetime.now(UTC)).astimezone(UTC)
     event = await OutboxEvent.create(task=task, payload=dict(payload), due_at=due_at)
     return event.id
+
+
+async def record_many(events: list[tuple[str, Mapping[str, Any], datetime]]) -> None:
+    """`record` for many (task, payload, due_at) in one statement."""
+    if not events:
+        return
+    now = datetime.now(UTC)
+    rows = [
+        OutboxEvent(task=task, payload=dict(payload), created_at=now, due_at=due_at.astimezone(UTC))
+        for task, payload, due_at in events
+    ]
+    columns = ("task", "payload", "created_at", "due_at", "attempts", "last_error")
+    await sql.insert(
+        OutboxEvent._meta.db_table,
+        columns,
+        [[sql.column_value(row, column) for column in columns] for row in rows],
+    )
 
 
 async def due(now: datetime | None = None, limit: int = BATCH) -> list[OutboxEvent]:

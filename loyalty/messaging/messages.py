@@ -10,17 +10,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
+from tortoise.functions import Count
 from tortoise.transactions import in_transaction
 
 from loyalty import notifications, outbox, validation
 from loyalty.errors import NotFound
-from loyalty.messaging import push
 from loyalty.messaging.channels import SmsOutcome, SmsSender
 from loyalty.models import (
     Member,
@@ -29,7 +29,7 @@ from loyalty.models import (
     MessagePurpose,
     MessageStatus,
 )
-from loyalty.notifications import Notification, push_enabled
+from loyalty.notifications import Notification
 from loyalty.programme import snapshot
 from loyalty.programme.policies import MessagingPolicy
 from loyalty.settings import get_settings
@@ -59,6 +59,24 @@ def quiet_until(at: datetime, policy: MessagingPolicy) -> datetime | None:
     return datetime.combine(day, end, zone).astimezone(UTC)
 
 
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """One message of a batch (`batch.send_batch`)."""
+
+    member_id: int
+    notification: Notification
+    dedupe_key: str
+
+
+def utc(at: datetime | None) -> datetime:
+    return (at or datetime.now(UTC)).astimezone(UTC)  # SQLite compares the stored text
+
+
+def dedupe_key_of(key: str) -> str:
+    # Room for `inbox_key`'s prefix within the inbox's 160 characters.
+    return validation.text(key, field="dedupeKey", max_length=150, required=True)
+
+
 async def send(
     member_id: int,
     notification: Notification,
@@ -70,65 +88,18 @@ async def send(
 ) -> Message:
     """Send (or schedule, or hold back) one message; returns its record. Call it inside the
     transaction of the write that causes it, if any: the message is kept only if that commits."""
-    message, _ = await _send(
-        Outgoing(member_id, notification, dedupe_key), purpose, source, at, push_now=True
-    )
-    return message
-
-
-@dataclass(frozen=True, slots=True)
-class Outgoing:
-    member_id: int
-    notification: Notification
-    dedupe_key: str
-
-
-async def send_batch(
-    outgoing: Sequence[Outgoing],
-    *,
-    purpose: MessagePurpose,
-    source: str = "",
-    at: datetime | None = None,
-) -> list[Message]:
-    """`send` for many members in one transaction (a campaign's chunk): the messages sent now
-    are pushed by one outbox event, so FCM gets them in full batches."""
-    async with in_transaction():
-        results = [await _send(one, purpose, source, at, push_now=False) for one in outgoing]
-        await push.record(
-            [
-                message.inbox_message_id  # type: ignore[attr-defined]
-                for message, new in results
-                if new and message.status is MessageStatus.SENT and push_enabled()
-            ]
-        )
-    return [message for message, _ in results]
-
-
-async def _send(
-    outgoing: Outgoing,
-    purpose: MessagePurpose,
-    source: str,
-    at: datetime | None,
-    *,
-    push_now: bool,
-) -> tuple[Message, bool]:
-    """The message and whether it is new (False: this dedupe key was sent before)."""
-    at = (at or datetime.now(UTC)).astimezone(UTC)  # SQLite compares the stored text
-    member_id, notification = outgoing.member_id, outgoing.notification
-    key = validation.text(outgoing.dedupe_key, field="dedupeKey", max_length=160, required=True)
+    at, key = utc(at), dedupe_key_of(dedupe_key)
     existing = await Message.get_or_none(dedupe_key=key)
     if existing is not None:
-        return existing, False
+        return existing
     member = await Member.get_or_none(id=member_id)
     if member is None:
         raise NotFound("member", member_id)
-    programme = await snapshot.current()
-    policy: MessagingPolicy = programme.messaging_policy  # type: ignore[assignment]
-    status, reason, due_at = MessageStatus.SCHEDULED, "", at
+    policy = await current_policy()
+    recent = 0
     if purpose is MessagePurpose.MARKETING:
-        reason = await _held_back(member, policy, at)
-        status = MessageStatus.SUPPRESSED if reason else status
-        due_at = quiet_until(at, policy) or at
+        recent = (await marketing_this_week([member_id], at)).get(member_id, 0)
+    status, reason, due_at = decide(member, purpose, policy, at, recent)
     try:
         async with in_transaction():
             message = await Message.create(
@@ -148,33 +119,52 @@ async def _send(
             )
             if status is MessageStatus.SCHEDULED:
                 if due_at <= at:
-                    await _deliver(message, member, at, push_now=push_now)
+                    await _deliver(message, member, at)
                 else:
                     await outbox.record(DELIVER_TASK, {"message_id": message.id}, due_at=due_at)
     except IntegrityError:
         # The same send at the same time: the other one made it.
-        return await Message.get(dedupe_key=key), False
-    return message, True
+        return await Message.get(dedupe_key=key)
+    return message
 
 
-async def _held_back(member: Member, policy: MessagingPolicy, at: datetime) -> str:
-    """Why a marketing message may not go to this member now, or ""."""
+async def current_policy() -> MessagingPolicy:
+    return (await snapshot.current()).messaging_policy  # type: ignore[return-value]
+
+
+async def marketing_this_week(member_ids: list[int], at: datetime) -> dict[int, int]:
+    """Marketing messages sent or due to each member in the week before `at` (the cap's count)."""
+    rows = (
+        await Message.filter(
+            member_id__in=member_ids,
+            purpose=MessagePurpose.MARKETING,
+            status__in=[MessageStatus.SCHEDULED, MessageStatus.SENT],
+            due_at__gt=at - WEEK,
+        )
+        .annotate(n=Count("id"))
+        .group_by("member_id")
+        .values_list("member_id", "n")
+    )
+    return dict(rows)
+
+
+def decide(
+    member: Member, purpose: MessagePurpose, policy: MessagingPolicy, at: datetime, recent: int
+) -> tuple[MessageStatus, str, datetime]:
+    """Status, reason and moment of a message to `member` at `at`, `recent` marketing messages
+    into their week: marketing needs consent and room under the cap, and waits out quiet hours."""
+    if purpose is MessagePurpose.SERVICE:
+        return MessageStatus.SCHEDULED, "", at
+    due_at = quiet_until(at, policy) or at
     if not member.marketing_consent:
-        return "no marketing consent"
-    recent = await Message.filter(
-        member_id=member.id,
-        purpose=MessagePurpose.MARKETING,
-        status__in=[MessageStatus.SCHEDULED, MessageStatus.SENT],
-        due_at__gt=at - WEEK,
-    ).count()
+        return MessageStatus.SUPPRESSED, "no marketing consent", due_at
     if recent >= policy.marketing_per_week:
-        return f"weekly cap of {policy.marketing_per_week} marketing messages reached"
-    return ""
+        cap = f"weekly cap of {policy.marketing_per_week} marketing messages reached"
+        return MessageStatus.SUPPRESSED, cap, due_at
+    return MessageStatus.SCHEDULED, "", due_at
 
 
-async def _deliver(
-    message: Message, member: Member, at: datetime, *, push_now: bool = True
-) -> None:
+async def _deliver(message: Message, member: Member, at: datetime) -> None:
     """Into the inbox (and, through it, to the member's devices); by SMS as well where the
     member prefers it."""
     if message.purpose is MessagePurpose.MARKETING and not member.marketing_consent:
@@ -186,7 +176,7 @@ async def _deliver(
         message.kind, message.title, message.body, message.link, dict(message.data)
     )
     inbox_message, _ = await notifications.deliver(
-        member.id, notification, dedupe_key=f"message:{message.id}", push=push_now
+        member.id, notification, dedupe_key=inbox_key(message.dedupe_key)
     )
     if message.channel is MessageChannel.SMS:
         await outbox.record(SMS_TASK, {"message_id": message.id})
@@ -196,6 +186,11 @@ async def _deliver(
         inbox_message.id,
     )
     await message.save(update_fields=["status", "sent_at", "inbox_message_id"])
+
+
+def inbox_key(dedupe_key: str) -> str:
+    """The inbox copy's own dedupe key: a message's key may be any text its sender chose."""
+    return f"message:{dedupe_key}"
 
 
 async def deliver_due(payload: Mapping[str, Any]) -> MessageStatus | None:

@@ -15,7 +15,7 @@ from loyalty import members
 from loyalty.actors import SYSTEM
 from loyalty.errors import InvalidInput, NotFound
 from loyalty.members import Profile
-from loyalty.messaging import messages
+from loyalty.messaging import batch, messages
 from loyalty.models import (
     InboxMessage,
     Member,
@@ -212,3 +212,70 @@ async def test_the_preferred_channel_is_part_of_the_profile() -> None:
     assert member.preferred_channel is MessageChannel.PUSH
     await members.update_profile(SYSTEM, member.id, Profile(preferred_channel=MessageChannel.SMS))
     assert (await Member.get(id=member.id)).preferred_channel is MessageChannel.SMS
+
+
+# --- many at once -------------------------------------------------------------------------------
+
+
+async def test_a_batch_keeps_every_rule_of_a_single_send(kavenegar, texts) -> None:
+    manager = await factories.manager()
+    await policies.save(manager, "messaging", {"marketing_per_week": 1})
+    pushed, texted, unwilling, capped = [
+        await consenting(),
+        await consenting(preferred_channel=MessageChannel.SMS),
+        await factories.member(),
+        await consenting(),
+    ]
+    await messages.send(capped.id, HELLO, purpose=MARKETING, dedupe_key="earlier", at=NOON)
+    chunk = [
+        messages.Outgoing(m.id, HELLO, f"c:{m.id}") for m in (pushed, texted, unwilling, capped)
+    ]
+    sent = await batch.send_batch([*chunk, chunk[0]], purpose=MARKETING, source="c", at=NOON)
+    assert [(m.status.value, m.reason) for m in sent] == [
+        ("sent", ""),
+        ("sent", ""),
+        ("suppressed", "no marketing consent"),
+        ("suppressed", "weekly cap of 1 marketing messages reached"),
+        ("sent", ""),  # the same key twice in a batch is one message
+    ]
+    assert sent[0].id == sent[4].id and sent[1].channel is MessageChannel.SMS
+    for message in sent[:2]:
+        inbox = await InboxMessage.get(id=message.inbox_message_id)  # type: ignore[attr-defined]
+        assert (inbox.member_id, inbox.body) == (message.member_id, HELLO.body)  # type: ignore[attr-defined]
+    assert await local.run_due_events(ctx(texts)) == 1  # the SMS
+    assert [text.localid for text in kavenegar.delivered] == [str(sent[1].id)]
+
+    again = await batch.send_batch(chunk, purpose=MARKETING, source="c", at=NOON)
+    assert [m.id for m in again] == [m.id for m in sent[:4]]
+    assert await InboxMessage.all().count() == 3 and await OutboxEvent.all().count() == 1
+
+
+async def test_a_batch_at_night_waits_for_the_morning() -> None:
+    member = await consenting()
+    night = datetime.fromisoformat(f"2026-11-23T23:00{TEHRAN}")
+    [waiting] = await batch.send_batch(
+        [messages.Outgoing(member.id, HELLO, "n")], purpose=MARKETING, at=night
+    )
+    assert waiting.status is MessageStatus.SCHEDULED
+    assert await local.run_due_events(ctx(), waiting.due_at) == 1
+    assert (await Message.get(id=waiting.id)).status is MessageStatus.SENT
+    assert await InboxMessage.filter(member_id=member.id).count() == 1
+
+
+async def test_a_bad_batch_changes_nothing() -> None:
+    member = await consenting()
+    with pytest.raises(NotFound):
+        await batch.send_batch(
+            [
+                messages.Outgoing(member.id, HELLO, "a"),
+                messages.Outgoing(member.id + 99, HELLO, "b"),
+            ],
+            purpose=SERVICE,
+        )
+    too_many = [messages.Outgoing(member.id, HELLO, f"k{n}") for n in range(batch.MAX_BATCH + 1)]
+    with pytest.raises(InvalidInput):
+        await batch.send_batch(too_many, purpose=SERVICE)
+    empty_title = Notification("message", "", "body", "")
+    with pytest.raises(InvalidInput):
+        await batch.send_batch([messages.Outgoing(member.id, empty_title, "t")], purpose=SERVICE)
+    assert await Message.all().count() == 0 and await InboxMessage.all().count() == 0

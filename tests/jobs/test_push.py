@@ -16,7 +16,7 @@ from jobs.fcm import push_sender
 from jobs.sms import LogSender
 from loyalty import devices, notifications
 from loyalty.actors import Actor
-from loyalty.messaging import messages
+from loyalty.messaging import batch, messages
 from loyalty.models import Device, InboxMessage, Language, MessagePurpose, OutboxEvent
 from loyalty.notifications import PUSH_TASK
 from loyalty.settings import get_settings
@@ -98,19 +98,19 @@ async def test_without_firebase_notifications_stay_in_the_inbox() -> None:
 async def test_a_batch_of_messages_is_pushed_by_one_event(firebase, standin) -> None:
     people = [await member_with_phones(f"phone-{n}") for n in range(3)]
     night_owl = await factories.member()  # no consent: held back, never pushed
-    batch = [
+    chunk = [
         messages.Outgoing(member.id, TIER_UP, f"campaign:1:{member.id}")
         for member in [*people, night_owl]
     ]
     noon = datetime.fromisoformat("2026-11-23T12:00+03:30")  # outside quiet hours
     send = {"purpose": MessagePurpose.MARKETING, "source": "campaign:1", "at": noon}
-    sent = await messages.send_batch(batch, **send)
+    sent = await batch.send_batch(chunk, **send)
     assert [m.status.value for m in sent] == ["sent", "sent", "sent", "suppressed"]
     [event] = await OutboxEvent.filter(task=PUSH_TASK)
     assert len(event.payload["message_ids"]) == 3
 
     # The same chunk again (the campaign job ran twice): nothing new, no second push event.
-    await messages.send_batch(batch, **send)
+    await batch.send_batch(chunk, **send)
     assert await OutboxEvent.filter(task=PUSH_TASK).count() == 1
 
     assert await local.run_due_events(firebase) == 1
