@@ -36,6 +36,9 @@ import httpx
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
+# The benches use the tests' stand-ins (tests/standins/): the project's root is importable.
+if str(ROOT) not in sys.path:
+    sys.path.append(str(ROOT))
 PG_SERVER = "postgres://postgres@127.0.0.1:5432"
 PG_ADMIN_DB = "test"
 QUIET = 0.15  # machine busy share below which --wait-quiet goes ahead
