@@ -189,18 +189,35 @@ async def _send(campaign: Campaign, chunk: int, now: datetime) -> int:
     sent = await messages.send_batch(
         outgoing, purpose=campaign.purpose, source=source_of(campaign.id), at=now
     )
+    kept: dict[int, tuple[int, int | None]] = {}  # by recipient: message, voucher
     withdrawn = []
     for recipient, message in zip(recipients, sent, strict=True):
         voucher = vouchers.get(message.member_id)  # type: ignore[attr-defined]
         if voucher is not None and message.status in _HELD_BACK:
             withdrawn.append(voucher.id)
             voucher = None
-        await CampaignRecipient.filter(id=recipient.id).update(
-            message_id=message.id, voucher_id=voucher.id if voucher else None
-        )
+        kept[recipient.id] = (message.id, voucher.id if voucher else None)
+    await sql.fetch(*_record_sent(kept))
     if withdrawn:
         await CouponCode.filter(id__in=withdrawn).delete()
     return len(sent)
+
+
+def _record_sent(kept: Mapping[int, tuple[int, int | None]]) -> sql.Statement:
+    """One UPDATE for the chunk: each recipient's message and voucher."""
+    cases = {"message_id": "", "voucher_id": ""}
+    params: list[object] = []
+    for column, index in (("message_id", 0), ("voucher_id", 1)):
+        for recipient_id, values in kept.items():
+            cases[column] += " WHEN ? THEN CAST(? AS BIGINT)"
+            params += [recipient_id, values[index]]
+    ids = list(kept)
+    return (
+        f"UPDATE campaign_recipient SET message_id = CASE id{cases['message_id']} END, "
+        f"voucher_id = CASE id{cases['voucher_id']} END "
+        f"WHERE id IN ({', '.join('?' * len(ids))})",
+        [*params, *ids],
+    )
 
 
 def _notification(
