@@ -36,6 +36,7 @@ SCHEDULE: tuple[Scheduled, ...] = (
     Scheduled(tasks.reconcile_ledger, {"hour": 3, "minute": 0}),
     Scheduled(tasks.rebuild_leaderboards, {"hour": 4, "minute": 0}, needs_redis=True),
     Scheduled(tasks.draw_lotteries, {"second": 5}),  # every minute
+    Scheduled(tasks.start_campaigns, {"second": 15}),  # every minute
 )
 
 

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from loyalty import leaderboard, outbox
+from loyalty.campaigns import sending as campaigns
 from loyalty.games import lottery
 from loyalty.messaging import messages, push
 from loyalty.messaging.channels import PushSender, SmsSender
@@ -31,6 +32,7 @@ def outbox_handlers(
         PUSH_TASK: functools.partial(_push, push_sender),
         messages.DELIVER_TASK: messages.deliver_due,
         messages.SMS_TASK: functools.partial(messages.send_sms, sender=sms_sender),
+        campaigns.CHUNK_TASK: campaigns.send_chunk,
     }
 
 
@@ -71,6 +73,11 @@ async def review_tiers(ctx: Mapping[str, Any]) -> int:
 async def draw_lotteries(ctx: Mapping[str, Any]) -> dict[str, int]:
     run = await lottery.draw_due()
     return {"drawn": run.drawn, "paid": run.paid}
+
+
+async def start_campaigns(ctx: Mapping[str, Any]) -> int:
+    """The campaigns whose moment came: their audience chosen, their chunks queued."""
+    return await campaigns.start_due()
 
 
 async def rebuild_leaderboards(ctx: Mapping[str, Any]) -> int:

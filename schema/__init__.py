@@ -18,6 +18,7 @@ from loyalty.errors import DomainError
 from loyalty.settings import Settings
 from schema.auth import AuthMutations
 from schema.backoffice import BackOfficeMutations
+from schema.campaigns import CampaignMutations, CampaignQueries
 from schema.counter import CounterMutations, CounterQueries
 from schema.devices import DeviceMutations
 from schema.games import GameMutations, GameQueries
@@ -43,6 +44,7 @@ class Query(
     StampQueries,
     SurveyQueries,
     GameQueries,
+    CampaignQueries,
 ):
     pass
 
@@ -61,6 +63,7 @@ class Mutation(
     InboxMutations,
     SurveyMutations,
     GameMutations,
+    CampaignMutations,
 ):
     pass
 

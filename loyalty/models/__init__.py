@@ -1,6 +1,7 @@
 """Tortoise models of the club. Import them from here."""
 
 from loyalty.models.auth import OtpChallenge, RefreshToken, SubjectKind
+from loyalty.models.campaigns import Campaign, CampaignRecipient, CampaignStatus, RecipientGroup
 from loyalty.models.club import Branch, Role, StaffUser
 from loyalty.models.consents import Consent, ConsentChange, ConsentChannel
 from loyalty.models.devices import Device, InboxMessage
@@ -67,6 +68,8 @@ __models__ = [
     InboxMessage,
     OutboxEvent,
     Message,
+    Campaign,
+    CampaignRecipient,
     Account,
     Branch,
     Card,
@@ -117,6 +120,9 @@ __all__ = [
     "BenefitKind",
     "Branch",
     "Calendar",
+    "Campaign",
+    "CampaignRecipient",
+    "CampaignStatus",
     "Card",
     "CardStatus",
     "CodeGuess",
@@ -154,6 +160,7 @@ __all__ = [
     "PurchaseDiscount",
     "PurchaseItem",
     "QuestionKind",
+    "RecipientGroup",
     "Referral",
     "ReferralStatus",
     "RefreshToken",
