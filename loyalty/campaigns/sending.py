@@ -6,7 +6,7 @@ is sent in chunks, one outbox event a chunk.
   are not in it), the holdout drawn from a new seed, the treatment group numbered into chunks
   of `CHUNK`, and an event for each chunk. A start cut short leaves nothing; the next minute's
   job starts it again.
-- `send_chunk` (the event's task) sends one chunk through `messages.send_batch`, in one
+- `send_chunk` (the event's task) sends one chunk through `messaging.batch.send_batch`, in one
   transaction with the recipients' record: several workers send different chunks side by
   side, a chunk run twice finds its recipients done and sends nothing, a crash in it rolls
   it back for a retry. Marketing chunks keep out of the club's quiet hours: one that comes up
@@ -26,7 +26,7 @@ from tortoise.transactions import in_transaction
 
 from loyalty import notifications, outbox, sql
 from loyalty.campaigns import holdout, segments, templates
-from loyalty.messaging import messages
+from loyalty.messaging import batch, messages
 from loyalty.models import (
     Campaign,
     CampaignRecipient,
@@ -186,7 +186,7 @@ async def _send(campaign: Campaign, chunk: int, now: datetime) -> int:
         )
         for member in (members[r.member_id] for r in recipients)  # type: ignore[attr-defined]
     ]
-    sent = await messages.send_batch(
+    sent = await batch.send_batch(
         outgoing, purpose=campaign.purpose, source=source_of(campaign.id), at=now
     )
     kept: dict[int, tuple[int, int | None]] = {}  # by recipient: message, voucher

@@ -39,7 +39,7 @@ _MESSAGE = (
     "member_id", "purpose", "source", "dedupe_key", "channel", "status", "reason", "kind",
     "title", "body", "link", "data", "created_at", "due_at", "sent_at", "inbox_message_id",
     "sms_id",
-)
+)  # fmt: skip
 
 
 async def send_batch(
