@@ -17,6 +17,7 @@ from loyalty.models.games import (
     WheelSpin,
 )
 from loyalty.models.jobs import OutboxEvent
+from loyalty.models.journeys import Journey, JourneyKind, JourneyRun
 from loyalty.models.ledger import (
     Account,
     JournalTransaction,
@@ -67,6 +68,8 @@ __models__ = [
     InboxMessage,
     OutboxEvent,
     Message,
+    Journey,
+    JourneyRun,
     Account,
     Branch,
     Card,
@@ -135,6 +138,9 @@ __all__ = [
     "InboxMessage",
     "InvitationStatus",
     "JournalTransaction",
+    "Journey",
+    "JourneyKind",
+    "JourneyRun",
     "Language",
     "Lottery",
     "LotteryEntry",
