@@ -46,8 +46,8 @@ class Summary:
 async def run_due(
     at: datetime | None = None, *, budget: timedelta | None = None, batch: int = BATCH
 ) -> Summary:
-    """Go over the day of `at` (and any missed) for every active timer journey; stop between
-    batches once `budget` is spent."""
+    """Go over the day of `at` (and any missed) for every active timer journey; stop after the
+    batch during which `budget` ran out."""
     at = (at or datetime.now(UTC)).astimezone(UTC)
     deadline = time.monotonic() + budget.total_seconds() if budget is not None else None
     today = clock.local_date(at)
@@ -83,14 +83,13 @@ async def _run_day(
     batch: int,
     summary: Summary,
 ) -> bool:
-    """Go over one day of a journey from where it got to; False when out of time."""
+    """Go over one day of a journey from where it got to, a batch at least; False when out of
+    time before the end."""
     run = await _run_of(journey.id, day)
     options = definitions.parse_options(journey.kind, journey.options)
     find = FINDERS[journey.kind]
     cursor = run.cursor
     while True:
-        if deadline is not None and time.monotonic() >= deadline:
-            return False
         found = await find(options, day, cursor, batch)
         sent = await sending.send_all(journey, found.occasions, at)
         await JourneyRun.filter(id=run.id).update(
@@ -104,6 +103,8 @@ async def _run_day(
         if found.done:
             summary.days += 1
             return True
+        if deadline is not None and time.monotonic() >= deadline:
+            return False
         cursor = found.cursor
 
 

@@ -164,8 +164,9 @@ async def _move(
         qualifying=total,
         purchase_id=purchase_id,
     )
-    if reason is TierChangeReason.UPGRADE and to_id is not None and to_id != from_id:
-        await triggers.tier_upgraded(member_id, to_id, change.id)
+    # Reaching the entry tier (rank 0) is joining, not moving up.
+    if reason is TierChangeReason.UPGRADE and to is not None and to.rank > 0 and to_id != from_id:
+        await triggers.tier_upgraded(member_id, to.id, change.id)
     return change
 
 
