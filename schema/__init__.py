@@ -23,6 +23,7 @@ from schema.devices import DeviceMutations
 from schema.games import GameMutations, GameQueries
 from schema.home import HomeQueries
 from schema.inbox import InboxMutations
+from schema.journeys import JourneyMutations, JourneyQueries
 from schema.leaderboard import LeaderboardMutations, LeaderboardQueries
 from schema.members import MemberMutations, MemberQueries
 from schema.programme import ProgrammeMutations, ProgrammeQueries
@@ -43,6 +44,7 @@ class Query(
     StampQueries,
     SurveyQueries,
     GameQueries,
+    JourneyQueries,
 ):
     pass
 
@@ -61,6 +63,7 @@ class Mutation(
     InboxMutations,
     SurveyMutations,
     GameMutations,
+    JourneyMutations,
 ):
     pass
 

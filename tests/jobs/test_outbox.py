@@ -164,6 +164,7 @@ def test_the_schedule_without_redis_leaves_out_only_what_looks_after_redis() -> 
         "reconcile_ledger",
         "rebuild_leaderboards",
         "draw_lotteries",
+        "run_journeys",
     }
 
 
