@@ -15,6 +15,7 @@ from loyalty.history import Page
 from loyalty.journeys import definitions
 from loyalty.models import (
     Coupon,
+    CouponCode,
     Journey,
     JourneyKind,
     JourneyRun,
@@ -163,10 +164,19 @@ async def set_active(
             expected_version=expected_version,
         )
         if not active:
-            await Message.filter(source=source(journey_id), status=MessageStatus.SCHEDULED).update(
-                status=MessageStatus.SUPPRESSED, reason="journey paused"
-            )
+            await _hold_back_waiting(journey_id)
     return journey
+
+
+async def _hold_back_waiting(journey_id: int) -> None:
+    """The journey's messages waiting for the end of the quiet hours go no more, and the unused
+    vouchers they carried are taken back."""
+    waiting = Message.filter(source=source(journey_id), status=MessageStatus.SCHEDULED)
+    data = await waiting.values_list("data", flat=True)
+    codes = [code for raw in data if (code := raw.get("couponCode"))]
+    await waiting.update(status=MessageStatus.SUPPRESSED, reason="journey paused")
+    if codes:
+        await CouponCode.filter(code__in=codes, uses=0).delete()
 
 
 def source(journey_id: int) -> str:

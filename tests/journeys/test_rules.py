@@ -9,9 +9,18 @@ from jobs import local, tasks
 from jobs.sms import LogSender
 from loyalty.journeys import manage, runs
 from loyalty.messaging import messages
-from loyalty.models import InboxMessage, JourneyKind, JourneyRun, Message, MessageStatus
+from loyalty.models import (
+    BenefitKind,
+    CouponCode,
+    InboxMessage,
+    JourneyKind,
+    JourneyRun,
+    Message,
+    MessageStatus,
+)
 from loyalty.notifications import Notification
-from loyalty.programme import policies
+from loyalty.programme import coupons, policies
+from loyalty.programme.coupons import Benefit, CouponSpec
 from tests import factories as f
 from tests.journeys.support import Shop, at, messages_of, shop
 
@@ -68,12 +77,17 @@ async def test_the_weekly_cap_and_consent_hold_messages_back() -> None:
 
 async def test_a_paused_journey_sends_nothing_and_holds_back_what_waited() -> None:
     club = await shop()
-    journey = await club.journey(JourneyKind.BIRTHDAY)
+    gift = await coupons.create(
+        club.boss, CouponSpec("Cake", Benefit(BenefitKind.FREE_PRODUCT, sku="CAKE"))
+    )
+    journey = await club.journey(JourneyKind.BIRTHDAY, coupon_id=gift.id)
     await birthdays(club, 1, marketing_consent=True)
     await runs.run_due(at(BIRTHDAY, 2))  # waits for 09:00
+    assert await CouponCode.filter(coupon_id=gift.id).count() == 1
     await manage.set_active(club.boss, journey.id, False)
     [held] = await messages_of(journey)
     assert (held.status, held.reason) == (MessageStatus.SUPPRESSED, "journey paused")
+    assert await CouponCode.filter(coupon_id=gift.id).count() == 0  # the voucher went with it
     assert await local.run_due_events(ctx(), at(BIRTHDAY, 9)) == 1
     assert await InboxMessage.all().count() == 0
 
