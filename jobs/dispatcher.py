@@ -15,10 +15,11 @@ log = logging.getLogger("loyalty.jobs")
 POLL_SECONDS = 0.5
 
 
-def job_id(event: OutboxEvent) -> str:
+def job_id(queue: str, event: OutboxEvent) -> str:
     # `due` counted this hand-over: a copy of the same attempt is refused by arq; a later
     # attempt (the first was lost) gets a new id, and `outbox.run` keeps it from running twice.
-    return f"outbox:{event.id}:{event.attempts + 1}"
+    # arq's job ids are global to the Redis database: the queue's name keeps clubs apart.
+    return f"{queue}:outbox:{event.id}:{event.attempts + 1}"
 
 
 async def hand_over(pool: ArqRedis, now: datetime | None = None) -> int:
@@ -26,7 +27,9 @@ async def hand_over(pool: ArqRedis, now: datetime | None = None) -> int:
     events = await outbox.due(now)
     for index, event in enumerate(events):
         try:
-            await pool.enqueue_job("run_outbox_event", event.id, _job_id=job_id(event))
+            await pool.enqueue_job(
+                "run_outbox_event", event.id, _job_id=job_id(pool.default_queue_name, event)
+            )
         except Exception:
             await outbox.release([e.id for e in events[index:]])
             raise

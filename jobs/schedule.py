@@ -37,6 +37,9 @@ SCHEDULE: tuple[Scheduled, ...] = (
     Scheduled(tasks.rebuild_leaderboards, {"hour": 4, "minute": 0}, needs_redis=True),
     Scheduled(tasks.draw_lotteries, {"second": 5}),  # every minute
     Scheduled(tasks.start_campaigns, {"second": 15}),  # every minute
+    # Every 10 minutes: birthdays begin at midnight in the club's zone, and a big day (a new
+    # product announced to every member) goes on where the last run's time budget ended.
+    Scheduled(tasks.run_journeys, {"minute": set(range(0, 60, 10)), "second": 20}),
 )
 
 

@@ -9,11 +9,15 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Mapping
+from datetime import datetime, timedelta
 from typing import Any
 
 from loyalty import leaderboard, outbox
 from loyalty.campaigns import sending as campaigns
 from loyalty.games import lottery
+from loyalty.journeys import events as journey_events
+from loyalty.journeys import runs as journey_runs
+from loyalty.journeys import triggers
 from loyalty.messaging import messages, push
 from loyalty.messaging.channels import PushSender, SmsSender
 from loyalty.notifications import PUSH_TASK
@@ -21,6 +25,9 @@ from loyalty.programme import expiry, tiers
 from loyalty.reconcile import reconcile
 
 log = logging.getLogger("loyalty.jobs")
+# A journeys run stops between batches after this (under arq's five-minute job timeout); the
+# next run goes on where it stopped.
+JOURNEYS_BUDGET = timedelta(minutes=4)
 
 
 def outbox_handlers(
@@ -33,6 +40,8 @@ def outbox_handlers(
         messages.DELIVER_TASK: messages.deliver_due,
         messages.SMS_TASK: functools.partial(messages.send_sms, sender=sms_sender),
         campaigns.CHUNK_TASK: campaigns.send_chunk,
+        triggers.WELCOME_TASK: journey_events.welcome,
+        triggers.TIER_UPGRADED_TASK: journey_events.tier_upgraded,
     }
 
 
@@ -84,3 +93,11 @@ async def rebuild_leaderboards(ctx: Mapping[str, Any]) -> int:
     """Every board afresh from the ledger: a new month's boards start, and a Redis that lost
     its data (it keeps nothing on disk) catches up."""
     return await leaderboard.rebuild()
+
+
+async def run_journeys(ctx: Mapping[str, Any], at: str | None = None) -> dict[str, int | bool]:
+    """The timer journeys' day; `at` (ISO 8601) runs them as of that moment instead of now."""
+    run = await journey_runs.run_due(
+        datetime.fromisoformat(at) if at else None, budget=JOURNEYS_BUDGET
+    )
+    return {"days": run.days, "sent": run.sent, "held": run.held, "unfinished": run.unfinished}

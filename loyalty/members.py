@@ -13,6 +13,7 @@ from loyalty import clock, consents, leaderboard, ledger, profiles, validation
 from loyalty.actors import Actor, ActorKind
 from loyalty.calendars import CalendarDate
 from loyalty.errors import DomainError, ErrorCode, InvalidInput, NotFound
+from loyalty.journeys import triggers
 from loyalty.models import (
     Branch,
     Calendar,
@@ -120,6 +121,7 @@ async def enrol(
             await consents.record_enrolment(actor, member)
             if code is not None:
                 await referral.register(member.id, code)
+            await triggers.member_enrolled(member.id)
     except IntegrityError:
         # Another request enrolled the same phone a moment ago.
         return await Member.get(phone=e164), False

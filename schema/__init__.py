@@ -24,6 +24,7 @@ from schema.devices import DeviceMutations
 from schema.games import GameMutations, GameQueries
 from schema.home import HomeQueries
 from schema.inbox import InboxMutations
+from schema.journeys import JourneyMutations, JourneyQueries
 from schema.leaderboard import LeaderboardMutations, LeaderboardQueries
 from schema.members import MemberMutations, MemberQueries
 from schema.programme import ProgrammeMutations, ProgrammeQueries
@@ -45,6 +46,7 @@ class Query(
     SurveyQueries,
     GameQueries,
     CampaignQueries,
+    JourneyQueries,
 ):
     pass
 
@@ -64,6 +66,7 @@ class Mutation(
     SurveyMutations,
     GameMutations,
     CampaignMutations,
+    JourneyMutations,
 ):
     pass
 

@@ -13,7 +13,7 @@ from loyalty.models import Branch as BranchModel
 from loyalty.models import StaffUser as StaffModel
 from schema.context import Context
 from schema.errors import INPUT, ConflictError, NotFoundError, result_union, returns_errors
-from schema.profile import Calendar, CalendarPreference
+from schema.profile import Calendar, CalendarPreference, MessageChannel
 from schema.types import Branch, Gender, Language, Member, StaffUser, parse_id
 
 FindMemberResult = result_union(
@@ -90,6 +90,9 @@ class UpdateProfileInput:
     profiling_consent: bool | None = strawberry.field(
         default=None, description="Consent to behaviour analysis."
     )
+    preferred_channel: MessageChannel | None = strawberry.field(
+        default=None, description="Where messages go besides the inbox: push, or SMS."
+    )
 
     def to_profile(self) -> Profile:
         birthday = self.birthday
@@ -105,6 +108,7 @@ class UpdateProfileInput:
             calendar=self.calendar.value if self.calendar else None,
             marketing_consent=self.marketing_consent,
             profiling_consent=self.profiling_consent,
+            preferred_channel=self.preferred_channel,
         )
 
 

@@ -22,6 +22,11 @@ ConsentChannel = strawberry.enum(
 ConsentChangedBy = strawberry.enum(
     ActorKind, name="ConsentChangedBy", description="Who changed a consent."
 )
+MessageChannel = strawberry.enum(
+    m.MessageChannel,
+    description="Where a member's messages go besides the in-app inbox, which keeps them all: "
+    "PUSH (to the app) or SMS.",
+)
 ProfileField = strawberry.enum(
     Enum("ProfileField", {name.upper(): name for name in PROFILE_FIELDS}),
     description="A detail of the profile the club asks for (filling it in may earn points).",

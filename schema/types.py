@@ -18,7 +18,13 @@ from loyalty.programme import standing as standings
 from loyalty.programme.explain import Text
 from schema.context import Context
 from schema.devices import Device
-from schema.profile import Calendar, CalendarPreference, ConsentChange, ProfileCompletion
+from schema.profile import (
+    Calendar,
+    CalendarPreference,
+    ConsentChange,
+    MessageChannel,
+    ProfileCompletion,
+)
 from schema.scalars import BigInt
 
 Purse = strawberry.enum(DomainPurse, description="A member's two balances.")
@@ -453,6 +459,9 @@ class Member:
     )
     marketing_consent: bool = strawberry.field(description="May the club send offers?")
     profiling_consent: bool = strawberry.field(description="May the club analyse behaviour?")
+    preferred_channel: MessageChannel = strawberry.field(
+        description="Where messages go besides the inbox: push, or SMS."
+    )
     enrolled_at: datetime = strawberry.field(description="When the member joined.")
     record: strawberry.Private[m.Member]
 
@@ -583,6 +592,7 @@ class Member:
             calendar_preference=CalendarPreference(x.calendar or "club"),
             marketing_consent=x.marketing_consent,
             profiling_consent=x.profiling_consent,
+            preferred_channel=x.preferred_channel,
             enrolled_at=x.enrolled_at,
             record=x,
         )

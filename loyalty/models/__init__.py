@@ -18,6 +18,7 @@ from loyalty.models.games import (
     WheelSpin,
 )
 from loyalty.models.jobs import OutboxEvent
+from loyalty.models.journeys import Journey, JourneyKind, JourneyRun
 from loyalty.models.ledger import (
     Account,
     JournalTransaction,
@@ -70,6 +71,8 @@ __models__ = [
     Message,
     Campaign,
     CampaignRecipient,
+    Journey,
+    JourneyRun,
     Account,
     Branch,
     Card,
@@ -141,6 +144,9 @@ __all__ = [
     "InboxMessage",
     "InvitationStatus",
     "JournalTransaction",
+    "Journey",
+    "JourneyKind",
+    "JourneyRun",
     "Language",
     "Lottery",
     "LotteryEntry",

@@ -16,6 +16,7 @@ from tortoise.transactions import in_transaction
 from loyalty import clock, validation
 from loyalty.actors import Actor
 from loyalty.errors import Conflict, InvalidInput
+from loyalty.journeys import triggers
 from loyalty.models import (
     JournalTransaction,
     MemberStanding,
@@ -153,14 +154,20 @@ async def _move(
     if to_id != standing.tier_id:  # type: ignore[attr-defined]
         values |= {"tier_id": to_id, "tier_since": at}
     await MemberStanding.filter(id=standing.id).update(**values)
-    return await TierChange.create(
-        member_id=standing.member_id,  # type: ignore[attr-defined]
-        from_tier_id=standing.tier_id,  # type: ignore[attr-defined]
+    member_id: int = standing.member_id  # type: ignore[attr-defined]
+    from_id: int | None = standing.tier_id  # type: ignore[attr-defined]
+    change = await TierChange.create(
+        member_id=member_id,
+        from_tier_id=from_id,
         to_tier_id=to_id,
         reason=reason,
         qualifying=total,
         purchase_id=purchase_id,
     )
+    # Reaching the entry tier (rank 0) is joining, not moving up.
+    if reason is TierChangeReason.UPGRADE and to is not None and to.rank > 0 and to_id != from_id:
+        await triggers.tier_upgraded(member_id, to.id, change.id)
+    return change
 
 
 async def upgrade_if_reached(
