@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import string
 from datetime import date
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from loyalty.errors import InvalidInput
+from loyalty.messaging import templates
 from loyalty.models import JourneyKind
 
 
@@ -115,32 +115,6 @@ def parse_options(kind: JourneyKind, raw: object) -> _Options:
     return options
 
 
-def placeholders(template: str) -> set[str]:
-    """The placeholder names a (checked) template uses."""
-    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
-
-
 def check_template(template: str, kind: JourneyKind, *, field: str) -> str:
     """Refuse a template with a placeholder the kind does not fill, or a malformed one."""
-    allowed = COMMON_PLACEHOLDERS + PLACEHOLDERS[kind]
-    try:
-        parsed = list(string.Formatter().parse(template))
-    except ValueError:
-        raise InvalidInput(
-            f"{field} has an unmatched brace (write {{{{ or }}}} for a brace itself)", field=field
-        ) from None
-    for _, name, spec, conversion in parsed:
-        if name is None:
-            continue
-        if name not in allowed or spec or conversion:
-            shown = ", ".join(f"{{{p}}}" for p in allowed)
-            raise InvalidInput(
-                f"{field}: unknown placeholder {{{name}{'!' + conversion if conversion else ''}"
-                f"{':' + spec if spec else ''}}}; {kind.value} journeys may use {shown}",
-                field=field,
-            )
-    return template
-
-
-def render(template: str, values: dict[str, str]) -> str:
-    return string.Formatter().vformat(template, (), values)
+    return templates.check(template, COMMON_PLACEHOLDERS + PLACEHOLDERS[kind], field=field)

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import date
 
 from loyalty import clock, ledger
-from loyalty.journeys.definitions import placeholders, render
+from loyalty.messaging.templates import placeholders, render
 from loyalty.models import Journey, Member, MemberStanding
 from loyalty.programme import snapshot
 from loyalty.programme.explain import Text, fa_number

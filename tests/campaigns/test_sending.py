@@ -5,7 +5,6 @@ chunk run twice sends nothing new, a cancelled campaign sends no more chunks."""
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -14,7 +13,6 @@ import pytest
 from tortoise.functions import Count
 
 from jobs import dispatcher, tasks
-from jobs.worker import FUNCTIONS
 from loyalty import outbox
 from loyalty.campaigns import holdout, manage, report, sending
 from loyalty.models import (
@@ -27,6 +25,7 @@ from loyalty.models import (
 )
 from loyalty.programme import policies
 from loyalty.settings import get_settings
+from tests.arq_queue import burst, private_queue
 from tests.campaigns.conftest import ctx, run_all, scheduled, seed_members
 
 REDIS_URL = os.environ.get("LOYALTY_TEST_REDIS_URL")
@@ -38,31 +37,9 @@ async def _in_process() -> None:
 
 
 async def _burst_worker() -> None:
-    if not REDIS_URL:
-        pytest.skip("LOYALTY_TEST_REDIS_URL is not set")
-    from arq import create_pool
-    from arq.connections import RedisSettings
-    from arq.worker import Worker
-
-    name = f"loyalty-test-{uuid.uuid4().hex[:8]}"
-    pool = await create_pool(RedisSettings.from_dsn(REDIS_URL), default_queue_name=name)
-    try:
+    async with private_queue() as pool:
         while await dispatcher.hand_over(pool):
-            worker = Worker(
-                functions=FUNCTIONS,
-                redis_pool=pool,
-                queue_name=name,
-                burst=True,
-                poll_delay=0,
-                handle_signals=False,
-                ctx=ctx(),
-            )
-            await worker.main()
-            await worker.close()
-    finally:
-        keys = [key async for key in pool.scan_iter(match="arq:*")]
-        await pool.delete(name, *keys) if keys else await pool.delete(name)
-        await pool.aclose()
+            await burst(pool, ctx())
 
 
 @pytest.fixture(params=["in_process", "arq"])

@@ -5,8 +5,6 @@ acted on twice."""
 from __future__ import annotations
 
 import asyncio
-import os
-import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Mapping
 from datetime import UTC, datetime, timedelta
@@ -19,12 +17,10 @@ from tortoise.transactions import in_transaction
 from jobs import dispatcher, local, tasks
 from jobs.schedule import SCHEDULE, Scheduled, jobs_for
 from jobs.sms import LogSender
-from jobs.worker import FUNCTIONS
 from loyalty import outbox
 from loyalty.errors import InvalidInput
 from loyalty.models import OutboxEvent
-
-REDIS_URL = os.environ.get("LOYALTY_TEST_REDIS_URL")
+from tests.arq_queue import burst, private_queue
 
 
 class Effects:
@@ -181,36 +177,8 @@ def test_nightly_jobs_run_at_night_in_the_clubs_zone() -> None:
 
 @pytest.fixture
 async def queue() -> AsyncIterator[Any]:
-    if not REDIS_URL:
-        pytest.skip("LOYALTY_TEST_REDIS_URL is not set")
-    from arq import create_pool
-    from arq.connections import RedisSettings
-
-    name = f"loyalty-test-{uuid.uuid4().hex[:8]}"
-    pool = await create_pool(RedisSettings.from_dsn(REDIS_URL), default_queue_name=name)
-    try:
+    async with private_queue() as pool:
         yield pool
-    finally:
-        keys = [key async for key in pool.scan_iter(match="arq:*")]
-        await pool.delete(name, *keys) if keys else await pool.delete(name)
-        await pool.aclose()
-
-
-async def _burst(pool: Any, effects: Effects) -> Any:
-    from arq.worker import Worker
-
-    worker = Worker(
-        functions=FUNCTIONS,
-        redis_pool=pool,
-        queue_name=pool.default_queue_name,
-        burst=True,
-        poll_delay=0,
-        handle_signals=False,
-        ctx=ctx(effects),
-    )
-    await worker.main()
-    await worker.close()
-    return worker
 
 
 async def test_a_burst_worker_acts_on_what_the_dispatcher_queued(queue, effects) -> None:
@@ -218,7 +186,7 @@ async def test_a_burst_worker_acts_on_what_the_dispatcher_queued(queue, effects)
         await outbox.record("count", {"what": what})
     assert await dispatcher.hand_over(queue) == 3
     assert await dispatcher.hand_over(queue) == 0
-    worker = await _burst(queue, effects)
+    worker = await burst(queue, ctx(effects))
     assert worker.jobs_complete == 3
     assert effects.seen == {"a": 1, "b": 1, "c": 1}
     assert await outbox.unfinished() == 0
@@ -231,7 +199,7 @@ async def test_a_job_queued_twice_acts_once(queue, effects) -> None:
     now = datetime.now(UTC)
     assert await dispatcher.hand_over(queue, now) == 1
     assert await dispatcher.hand_over(queue, now + outbox.REDISPATCH_AFTER * 2) == 1
-    worker = await _burst(queue, effects)
+    worker = await burst(queue, ctx(effects))
     assert worker.jobs_complete == 2
     assert effects.seen == {"once": 1}
 
@@ -255,5 +223,5 @@ async def test_redis_down_loses_nothing(queue, effects) -> None:
     event = await OutboxEvent.get()
     assert event.dispatched_at is None  # handed back for the next pass
     assert await dispatcher.hand_over(queue) == 1
-    await _burst(queue, effects)
+    await burst(queue, ctx(effects))
     assert effects.seen == {"kept": 1}

@@ -4,7 +4,6 @@ arq worker on real Redis, with the outbox's dispatcher between them and the data
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import date, datetime
 from typing import Any
@@ -17,6 +16,7 @@ from jobs.sms import LogSender
 from jobs.worker import FUNCTIONS
 from loyalty.models import InboxMessage, JourneyKind, Message, MessagePurpose, MessageStatus
 from tests import factories as f
+from tests.arq_queue import burst, private_queue
 from tests.journeys.support import at, messages_of, shop
 
 REDIS_URL = os.environ.get("LOYALTY_TEST_REDIS_URL")
@@ -42,40 +42,16 @@ def in_process() -> Runner:
 
 @pytest.fixture
 async def on_arq() -> AsyncIterator[Runner]:
-    if not REDIS_URL:
-        pytest.skip("LOYALTY_TEST_REDIS_URL is not set")
-    from arq import create_pool
-    from arq.connections import RedisSettings
-    from arq.worker import Worker
+    functions = [*FUNCTIONS, tasks.run_journeys]
+    async with private_queue() as pool:
 
-    name = f"loyalty-test-{uuid.uuid4().hex[:8]}"
-    pool = await create_pool(RedisSettings.from_dsn(REDIS_URL), default_queue_name=name)
+        async def run(moment: datetime) -> None:
+            await pool.enqueue_job("run_journeys", moment.isoformat())
+            await burst(pool, ctx(), functions)
+            while await dispatcher.hand_over(pool, moment):
+                await burst(pool, ctx(), functions)
 
-    async def burst() -> None:
-        worker = Worker(
-            functions=[*FUNCTIONS, tasks.run_journeys],
-            redis_pool=pool,
-            queue_name=name,
-            burst=True,
-            poll_delay=0,
-            handle_signals=False,
-            ctx=ctx(),
-        )
-        await worker.main()
-        await worker.close()
-
-    async def run(moment: datetime) -> None:
-        await pool.enqueue_job("run_journeys", moment.isoformat())
-        await burst()
-        while await dispatcher.hand_over(pool, moment):
-            await burst()
-
-    try:
         yield run
-    finally:
-        keys = [key async for key in pool.scan_iter(match="arq:*")]
-        await pool.delete(name, *keys) if keys else await pool.delete(name)
-        await pool.aclose()
 
 
 @pytest.fixture(params=["in_process", "on_arq"])
