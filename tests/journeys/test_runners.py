@@ -3,7 +3,6 @@ arq worker on real Redis, with the outbox's dispatcher between them and the data
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import date, datetime
 from typing import Any
@@ -19,7 +18,6 @@ from tests import factories as f
 from tests.arq_queue import burst, private_queue
 from tests.journeys.support import at, messages_of, shop
 
-REDIS_URL = os.environ.get("LOYALTY_TEST_REDIS_URL")
 BIRTHDAY = date(2026, 12, 5)
 
 # Runs the journeys as of a moment, then every outbox event due by then.
