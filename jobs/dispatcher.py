@@ -1,9 +1,10 @@
-"""Moves due outbox events to arq, one job per event and attempt."""
+"""Moves due outbox events to arq, one job per hand-over."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 from datetime import datetime
 
 from arq.connections import ArqRedis
@@ -16,10 +17,12 @@ POLL_SECONDS = 0.5
 
 
 def job_id(queue: str, event: OutboxEvent) -> str:
-    # `due` counted this hand-over: a copy of the same attempt is refused by arq; a later
-    # attempt (the first was lost) gets a new id, and `outbox.run` keeps it from running twice.
-    # arq's job ids are global to the Redis database: the queue's name keeps clubs apart.
-    return f"{queue}:outbox:{event.id}:{event.attempts + 1}"
+    """A new id for each hand-over. `due` marks an event handed over before it is queued, so
+    no hand-over is ever queued twice, and `outbox.run` keeps two jobs of one event from both
+    acting. The id must not repeat: arq silently refuses an id it still holds a result for, and
+    event ids start again at 1 in another database (a restore, another club) on the same Redis.
+    The queue's name leads it, so each queue's keys can be told apart."""
+    return f"{queue}:outbox:{event.id}:{uuid.uuid4().hex[:16]}"
 
 
 async def hand_over(pool: ArqRedis, now: datetime | None = None) -> int:

@@ -21,6 +21,7 @@ from loyalty import outbox
 from loyalty.errors import InvalidInput
 from loyalty.models import OutboxEvent
 from tests.arq_queue import burst, private_queue
+from tests.conftest import empty_tables
 
 
 class Effects:
@@ -225,3 +226,17 @@ async def test_redis_down_loses_nothing(queue, effects) -> None:
     assert await dispatcher.hand_over(queue) == 1
     await burst(queue, ctx(effects))
     assert effects.seen == {"kept": 1}
+
+
+async def test_event_ids_starting_again_on_the_same_redis_are_still_run(queue, effects) -> None:
+    """Another database (a restore, another club) numbers its events from 1 again, while Redis
+    still holds the results of the jobs that ran events 1, 2, …"""
+    first = await outbox.record("count", {"what": "before"})
+    await dispatcher.hand_over(queue)
+    await burst(queue, ctx(effects))
+    await empty_tables()  # ids restart
+    again = await outbox.record("count", {"what": "after"})
+    assert again == first
+    assert await dispatcher.hand_over(queue) == 1
+    await burst(queue, ctx(effects))
+    assert effects.seen == {"before": 1, "after": 1}
