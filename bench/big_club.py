@@ -16,12 +16,15 @@ visits, one in 20 (the regulars) 12 to 24. Credit, refunds and redemptions are n
 
 from __future__ import annotations
 
+import argparse
 import contextlib
+import secrets
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
 import asyncpg
+import harness
 from programme import POINTS_PER_AMOUNT, create_manager, install_programme
 
 from loyalty import demo, staff
@@ -314,3 +317,33 @@ async def seed(url: str, members: int, say: Callable[[str], None]) -> BigClub:
     finally:
         await db.close()
     return BigClub(members, branch_ids, time.monotonic() - began)
+
+
+async def club_database(
+    args: argparse.Namespace, run: harness.Run, say: harness.Say, *, prefix: str
+) -> tuple[str, int]:
+    """The database to measure (seeded now, or reused) and how many members it has."""
+    if args.reuse_db:
+        if not await harness.database_exists(args.reuse_db):
+            raise SystemExit(f"no database {args.reuse_db}: seed it with --keep-db first")
+        url = f"{harness.PG_SERVER}/{args.reuse_db}"
+        db = await asyncpg.connect(url)
+        try:
+            members = await db.fetchval("SELECT COUNT(*) FROM member")
+        finally:
+            await db.close()
+        say(f"reusing {args.reuse_db}: {members:,} members")
+        return url, members
+    name = args.keep_db or f"{prefix}_{secrets.token_hex(4)}"
+    if await harness.database_exists(name):
+        raise SystemExit(f"database {name} exists: --reuse-db {name}, or drop it first")
+    run.databases.append(name)  # until it is seeded whole, even when kept
+    await harness.create_database(name)
+    url = f"{harness.PG_SERVER}/{name}"
+    say(f"seeding {name} with {args.members:,} members:")
+    club = await seed(url, args.members, say)
+    if args.keep_db:
+        run.databases.remove(name)
+    kept = " (kept: rerun with --reuse-db " + name + ")" if args.keep_db else ""
+    say(f"seeded in {club.seconds:.0f} s{kept}")
+    return url, args.members

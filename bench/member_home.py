@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
+import big_club
 import harness
 from harness import Load, Phase, Run, Say
 
@@ -116,36 +117,6 @@ class MemberRequests:
 
 
 # --- the club ----------------------------------------------------------------------------------
-
-
-async def prepare_database(args: argparse.Namespace, run: Run, say: Say) -> tuple[str, int]:
-    """The database to measure (seeded now, or reused) and how many members it has."""
-    if args.reuse_db:
-        if not await harness.database_exists(args.reuse_db):
-            raise SystemExit(f"no database {args.reuse_db}: seed it with --keep-db first")
-        url = f"{harness.PG_SERVER}/{args.reuse_db}"
-        db = await asyncpg.connect(url)
-        try:
-            members = await db.fetchval("SELECT COUNT(*) FROM member")
-        finally:
-            await db.close()
-        say(f"reusing {args.reuse_db}: {members:,} members")
-        return url, members
-    import big_club
-
-    name = args.keep_db or f"loyalty_bench_home_{secrets.token_hex(4)}"
-    if await harness.database_exists(name):
-        raise SystemExit(f"database {name} exists: --reuse-db {name}, or drop it first")
-    run.databases.append(name)  # until it is seeded whole, even when kept
-    await harness.create_database(name)
-    url = f"{harness.PG_SERVER}/{name}"
-    say(f"seeding {name} with {args.members:,} members:")
-    club = await big_club.seed(url, args.members, say)
-    if args.keep_db:
-        run.databases.remove(name)
-    kept = " (kept: rerun with --reuse-db " + name + ")" if args.keep_db else ""
-    say(f"seeded in {club.seconds:.0f} s{kept}")
-    return url, args.members
 
 
 async def rebuild_leaderboard(say: Say) -> None:
@@ -277,7 +248,7 @@ class Measuring:
 
 
 async def bench(args: argparse.Namespace, run: Run, say: Say) -> int:
-    url, members = await prepare_database(args, run, say)
+    url, members = await big_club.club_database(args, run, say, prefix="loyalty_bench_home")
     with_rank = (OPERATIONS / f"{RANK.name}.graphql").exists()
     # The operations as they are in the tree, even before their manifest is regenerated.
     manifest = run.logs / "trusted-documents.json"

@@ -29,6 +29,7 @@ import time
 from pathlib import Path
 
 import asyncpg
+import big_club
 import harness
 import httpx
 from harness import Run, Say
@@ -41,22 +42,7 @@ FCM_DEFAULT_QUOTA = 600_000
 
 async def prepare_database(args: argparse.Namespace, run: Run, say: Say) -> str:
     """The club (seeded or reused), every member with marketing consent and one device."""
-    if args.reuse_db:
-        if not await harness.database_exists(args.reuse_db):
-            raise SystemExit(f"no database {args.reuse_db}: seed it with --keep-db first")
-        url = f"{harness.PG_SERVER}/{args.reuse_db}"
-    else:
-        import big_club
-
-        name = args.keep_db or f"loyalty_bench_push_{secrets.token_hex(4)}"
-        run.databases.append(name)
-        await harness.create_database(name)
-        url = f"{harness.PG_SERVER}/{name}"
-        say(f"seeding {name} with {args.members:,} members:")
-        club = await big_club.seed(url, args.members, say)
-        if args.keep_db:
-            run.databases.remove(name)
-        say(f"seeded in {club.seconds:.0f} s")
+    url, _ = await big_club.club_database(args, run, say, prefix="loyalty_bench_push")
     db = await asyncpg.connect(url)
     try:
         began = time.monotonic()

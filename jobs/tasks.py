@@ -1,7 +1,8 @@
 """The jobs: thin, each decodes its arguments and calls one `loyalty` function.
 
-The same coroutines run under arq (`ctx` is arq's) and under the in-process runner (`ctx` is
-an empty dict), so a single-shop install without Redis does the same work.
+The same coroutines run under arq and under the in-process runner, each runner's `ctx` holding
+the outbox's handlers (`outbox_handlers`), so a single-shop install without Redis does the
+same work.
 """
 
 from __future__ import annotations
