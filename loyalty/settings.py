@@ -55,6 +55,11 @@ class Settings(BaseSettings):
     push_quota_per_minute: int = Field(default=600_000, gt=0)
     push_retries: int = Field(default=5, ge=0)  # more sends of a throttled or unavailable push
 
+    # NFC card MACs: version -> secret (JSON, e.g. {"2": "..."}). Version 1 is derived from the
+    # secret key unless given here; new cards are written under the highest version, and cards
+    # under any version still listed (or 1) keep working.
+    card_keys: dict[int, str] = Field(default_factory=dict)
+
     max_request_bytes: int = Field(default=64 * 1024, gt=0)
 
     graphql_max_depth: int = Field(default=10, gt=0)
@@ -90,6 +95,17 @@ class Settings(BaseSettings):
                 f"{MIN_SECRET_LENGTH} characters in production"
             )
         return self
+
+    @field_validator("card_keys")
+    @classmethod
+    def _strong_card_keys(cls, value: dict[int, str]) -> dict[int, str]:
+        for version, secret in value.items():
+            if not 1 <= version <= 255 or len(secret) < MIN_SECRET_LENGTH:
+                raise ValueError(
+                    f"card key versions are 1 to 255, with secrets of at least "
+                    f"{MIN_SECRET_LENGTH} characters (version {version})"
+                )
+        return value
 
     @property
     def production(self) -> bool:

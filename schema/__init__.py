@@ -19,6 +19,7 @@ from loyalty.settings import Settings
 from schema.auth import AuthMutations
 from schema.backoffice import BackOfficeMutations
 from schema.campaigns import CampaignMutations, CampaignQueries
+from schema.cards import CardMutations, CardQueries
 from schema.counter import CounterMutations, CounterQueries
 from schema.devices import DeviceMutations
 from schema.games import GameMutations, GameQueries
@@ -47,6 +48,7 @@ class Query(
     GameQueries,
     CampaignQueries,
     JourneyQueries,
+    CardQueries,
 ):
     pass
 
@@ -67,6 +69,7 @@ class Mutation(
     GameMutations,
     CampaignMutations,
     JourneyMutations,
+    CardMutations,
 ):
     pass
 

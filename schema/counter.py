@@ -255,7 +255,24 @@ async def _entries(transactions: list) -> list[LedgerEntry]:
     return [LedgerEntry.from_domain(e) for e in await history.entries([t.id for t in transactions])]
 
 
-async def _posted(result: wallet.LedgerResult) -> TransactionPosted:
+def purchase_recorded(result: purchases.PurchaseResult) -> PurchaseRecorded:
+    earned = [LedgerEntry.from_domain(e) for e in result.earned]
+    bought = result.purchase
+    return PurchaseRecorded(
+        purchase=Purchase.from_model(bought, result.items),
+        earned=earned,
+        points_earned=sum(e.points for e in earned),
+        balances=Balances.from_domain(result.balances) if result.balances else None,
+        replayed=result.replayed,
+        net_amount=bought.net_amount,
+        discounts=_lines(result.discounts),
+        lines=_lines(result.lines),
+        tier_change=TierChange.from_model(result.tier_change) if result.tier_change else None,
+        unlocked_texts=result.unlocked,
+    )
+
+
+async def posted(result: wallet.LedgerResult) -> TransactionPosted:
     return TransactionPosted(
         entry=(await _entries([result.transaction]))[0],
         balances=Balances.from_domain(result.balances),
@@ -271,7 +288,7 @@ def _ids(values: list[strawberry.ID] | None, field: str) -> list[int]:
     return [parse_id(v, f"{field}.{i}") for i, v in enumerate(values or [])]
 
 
-def _line_items(items: list[LineItemInput]) -> list[LineItem]:
+def line_items(items: list[LineItemInput]) -> list[LineItem]:
     return [
         LineItem(sku=i.sku, amount=i.amount, quantity=i.quantity, category=i.category, name=i.name)
         for i in items
@@ -296,7 +313,7 @@ class CounterQueries:
             member_id=parse_id(input.member_id, "memberId"),
             branch_id=parse_id(input.branch_id, "branchId"),
             amount=input.amount,
-            items=_line_items(input.items),
+            items=line_items(input.items),
             paid_with_credit=input.paid_with_credit,
             coupon_codes=input.coupon_codes or (),
             reward_ids=_ids(input.reward_ids, "rewardIds"),
@@ -329,26 +346,13 @@ class CounterMutations:
             amount=input.amount,
             receipt_number=input.receipt_number,
             idempotency_key=input.idempotency_key,
-            items=_line_items(input.items),
+            items=line_items(input.items),
             occurred_at=input.occurred_at,
             paid_with_credit=input.paid_with_credit,
             coupon_codes=input.coupon_codes or (),
             reward_ids=_ids(input.reward_ids, "rewardIds"),
         )
-        earned = [LedgerEntry.from_domain(e) for e in result.earned]
-        bought = result.purchase
-        return PurchaseRecorded(
-            purchase=Purchase.from_model(bought, result.items),
-            earned=earned,
-            points_earned=sum(e.points for e in earned),
-            balances=Balances.from_domain(result.balances) if result.balances else None,
-            replayed=result.replayed,
-            net_amount=bought.net_amount,
-            discounts=_lines(result.discounts),
-            lines=_lines(result.lines),
-            tier_change=TierChange.from_model(result.tier_change) if result.tier_change else None,
-            unlocked_texts=result.unlocked,
-        )
+        return purchase_recorded(result)
 
     @strawberry.mutation(description="Add credit the member paid for at the counter.")
     @returns_errors
@@ -364,7 +368,7 @@ class CounterMutations:
             idempotency_key=input.idempotency_key,
             branch_id=_optional_id(input.branch_id, "branchId"),
         )
-        return await _posted(result)
+        return await posted(result)
 
     @strawberry.mutation(description="Pay with credit or points at the counter.")
     @returns_errors
@@ -381,7 +385,7 @@ class CounterMutations:
             idempotency_key=input.idempotency_key,
             branch_id=_optional_id(input.branch_id, "branchId"),
         )
-        return await _posted(result)
+        return await posted(result)
 
     @strawberry.mutation(description="Manager: correct a balance, with a reason.")
     @returns_errors
@@ -398,7 +402,7 @@ class CounterMutations:
             reason=input.reason,
             idempotency_key=input.idempotency_key,
         )
-        return await _posted(result)
+        return await posted(result)
 
     @strawberry.mutation(description="Manager: undo a whole ledger transaction.")
     @returns_errors
@@ -413,7 +417,7 @@ class CounterMutations:
             reason=input.reason,
             idempotency_key=input.idempotency_key,
         )
-        return await _posted(result)
+        return await posted(result)
 
     @strawberry.mutation(
         description="Refund a purchase: what it earned comes back out in proportion."

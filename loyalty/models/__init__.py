@@ -2,6 +2,7 @@
 
 from loyalty.models.auth import OtpChallenge, RefreshToken, SubjectKind
 from loyalty.models.campaigns import Campaign, CampaignRecipient, CampaignStatus, RecipientGroup
+from loyalty.models.cards import CardOperation, OfflineReview
 from loyalty.models.club import Branch, Role, StaffUser
 from loyalty.models.consents import Consent, ConsentChange, ConsentChannel
 from loyalty.models.devices import Device, InboxMessage
@@ -76,6 +77,7 @@ __models__ = [
     Account,
     Branch,
     Card,
+    OfflineReview,
     CodeGuess,
     ConfigChange,
     ConsentChange,
@@ -127,6 +129,7 @@ __all__ = [
     "CampaignRecipient",
     "CampaignStatus",
     "Card",
+    "CardOperation",
     "CardStatus",
     "CodeGuess",
     "ConfigChange",
@@ -157,6 +160,7 @@ __all__ = [
     "MessageChannel",
     "MessagePurpose",
     "MessageStatus",
+    "OfflineReview",
     "OtpChallenge",
     "OutboxEvent",
     "Posting",

@@ -70,10 +70,17 @@ class Member(Model):
 class CardStatus(StrEnum):
     ACTIVE = "active"
     BLOCKED = "blocked"
+    # A new card took over the member: this one is refused like a blocked one.
+    REPLACED = "replaced"
 
 
 class Card(Model):
-    """A contactless card bound to a member. The balance lives on the server, never on the card."""
+    """A contactless card bound to a member. The balance lives on the server, never on the card.
+
+    An NFC card carries one NDEF record: its number and a MAC over the number and the tag's
+    UID under the card key of `key_version` (loyalty.cards.keys). Cards numbered before the
+    NFC station have no UID.
+    """
 
     id = fields.IntField(primary_key=True)
     card_number = fields.CharField(max_length=32, unique=True)
@@ -82,6 +89,24 @@ class Card(Model):
     )
     status = fields.CharEnumField(CardStatus, max_length=8, default=CardStatus.ACTIVE)
     created_at = fields.DatetimeField(auto_now_add=True)
+    uid = fields.CharField(
+        max_length=32, unique=True, null=True, description="The tag's UID, upper-case hex"
+    )
+    key_version = fields.SmallIntField(null=True, description="The card key its MAC is under")
+    branch: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
+        "loyalty.Branch", null=True, on_delete=fields.RESTRICT, related_name="cards_enrolled"
+    )
+    enrolled_by: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
+        "loyalty.StaffUser", null=True, on_delete=fields.RESTRICT, related_name="cards_enrolled"
+    )
+    status_changed_at = fields.DatetimeField(null=True)
+    status_changed_by: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
+        "loyalty.StaffUser", null=True, on_delete=fields.RESTRICT, related_name="cards_changed"
+    )
+    status_reason = fields.CharField(max_length=300, default="", db_default="")
+    replaced_by: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
+        "loyalty.Card", null=True, on_delete=fields.RESTRICT, related_name="replaces"
+    )
 
     class Meta:
         table = "card"

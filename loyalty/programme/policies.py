@@ -46,10 +46,21 @@ class MessagingPolicy(_Policy):
     marketing_per_week: int = Field(default=3, ge=0, le=50)
 
 
+class OfflinePolicy(_Policy):
+    """What an NFC station may accept while it cannot reach the server, in Rials of credit
+    paid: per card per club day, and in total not yet synced per station. Purchases (points
+    earned when they sync) are accepted offline when `purchases` is on."""
+
+    credit_per_card_per_day: int = Field(default=2_000_000, ge=0, le=10**12)
+    credit_per_station: int = Field(default=20_000_000, ge=0, le=10**13)
+    purchases: bool = True
+
+
 POLICIES: dict[str, type[_Policy]] = {
     "tiers": TierPolicy,
     "expiry": ExpiryPolicy,
     "messaging": MessagingPolicy,
+    "offline": OfflinePolicy,
 }
 
 
