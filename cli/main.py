@@ -310,6 +310,7 @@ def _contract_examples(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     from loyalty.models import Role
+    from nfc_station.cli import add_commands as station_commands
 
     parser = argparse.ArgumentParser(prog="loyalty", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -414,6 +415,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     examples.add_argument("--write", action="store_true", help="rewrite examples/ instead")
     examples.set_defaults(run=_contract_examples)
+    station_commands(commands)
     return parser
 
 

@@ -260,6 +260,9 @@ class PurchaseByCardInput:
     paid_with_credit: BigInt = strawberry.field(
         default=0, description="Rials of the amount paid from the member's credit."
     )
+    occurred_at: datetime | None = strawberry.field(
+        default=None, description="When it happened, if not now (a station sends the tap's time)."
+    )
     accepted_offline_at: datetime | None = strawberry.field(default=None, description=OFFLINE_AT)
 
 
@@ -421,6 +424,7 @@ class CardMutations:
             idempotency_key=input.idempotency_key,
             items=line_items(input.items),
             paid_with_credit=input.paid_with_credit,
+            occurred_at=input.occurred_at,
             accepted_offline_at=input.accepted_offline_at,
         )
         return purchase_recorded(result)

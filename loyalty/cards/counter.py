@@ -119,6 +119,7 @@ async def purchase(
     idempotency_key: str,
     items: Sequence[LineItem] = (),
     paid_with_credit: int = 0,
+    occurred_at: datetime | None = None,
     accepted_offline_at: datetime | None = None,
 ) -> purchases.PurchaseResult:
     """Record a purchase for the member of the card, at the station's branch."""
@@ -132,7 +133,7 @@ async def purchase(
             receipt_number=receipt_number,
             idempotency_key=idempotency_key,
             items=items,
-            occurred_at=accepted_offline_at,
+            occurred_at=occurred_at,
             paid_with_credit=paid_with_credit,
         )
 

@@ -179,7 +179,11 @@ async def test_an_offline_replay_refused_now_is_kept_for_review(shop) -> None:
     assert (review.member_id, review.amount, review.error_code) == (sara.id, 50_000, "CARD_BLOCKED")
     # What went through before the card was blocked answers as it did, and is not reviewed.
     replay = await counter.top_up(
-        station_actor, tap, amount=100_000, idempotency_key=done_before, accepted_offline_at=accepted
+        station_actor,
+        tap,
+        amount=100_000,
+        idempotency_key=done_before,
+        accepted_offline_at=accepted,
     )
     assert replay.replayed
     manager = await f.manager()

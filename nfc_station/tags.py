@@ -1,0 +1,145 @@
+"""The card record on a tag, and the reader thread that hands each tap over.
+
+nfcpy's calls block, so the reader runs in its own thread (`clf.connect(...,
+terminate=stop.is_set)`), never in an event loop; a tap is handled on that thread while the
+tag is on the reader, and the next one waits until it has left.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import ndef
+import nfc
+import nfc.tag
+from nfc.tag import tt2_nxp
+
+log = logging.getLogger(__name__)
+
+# An NFC Forum external type: the club's card record, holding `LC1.<number>.<key>.<MAC>`.
+RECORD_TYPE = "urn:nfc:ext:loyaltyclub.ir:card"
+# FeliCa first: a simulated Type 3 card answers at once; all kinds are sensed in turn.
+TARGETS = ("212F", "106A", "106B")
+REOPEN_SECONDS = 1.0
+
+
+class TagError(Exception):
+    """The tag could not be read or written as needed (removed, full, locked, not NDEF)."""
+
+
+@dataclass(frozen=True, slots=True)
+class CardOnReader:
+    uid: str
+    record: str | None  # the club's record, if the tag carries one
+
+
+def uid_of(tag: nfc.tag.Tag) -> str:
+    return bytes(tag.identifier).hex().upper()
+
+
+def _club_record(records: list[ndef.Record]) -> str | None:
+    for record in records:
+        if record.type == RECORD_TYPE:
+            return bytes(record.data).decode("ascii", errors="replace")
+    return None
+
+
+def read(tag: nfc.tag.Tag) -> CardOnReader:
+    try:
+        records = tag.ndef.records if tag.ndef is not None else []
+    except (nfc.tag.TagCommandError, ndef.DecodeError) as error:
+        log.info("unreadable NDEF on %s: %s", uid_of(tag), error)
+        records = []
+    return CardOnReader(uid_of(tag), _club_record(records))
+
+
+def _is_ntag21x(tag: nfc.tag.Tag) -> bool:
+    return isinstance(tag, tt2_nxp.NTAG21x)
+
+
+def write(tag: nfc.tag.Tag, record: str, password: bytes | None) -> None:
+    """Write the record as the tag's only NDEF record, read it back, and on NTAG21x protect
+    writing with the card's password. Raises TagError unless the tag holds exactly it."""
+    try:
+        if _is_ntag21x(tag) and password:
+            # A tag protected before (written, then not bound) opens with its own password.
+            tag.authenticate(password)
+        if tag.ndef is None:
+            raise TagError("the tag is not formatted for NDEF")
+        if not tag.ndef.is_writeable:
+            raise TagError("the tag is write-protected")
+        tag.ndef.records = [ndef.Record(RECORD_TYPE, "", record.encode("ascii"))]
+        verify(tag, record)
+        if _is_ntag21x(tag) and password and tag.protect(password, protect_from=3) is False:
+            raise TagError("the tag could not be protected")
+    except (nfc.tag.TagCommandError, nfc.clf.CommunicationError, ValueError) as error:
+        raise TagError(f"the tag was not written: {error}") from error
+
+
+def verify(tag: nfc.tag.Tag, record: str) -> None:
+    """Read the tag afresh: it must hold the record, and nothing else."""
+    try:
+        changed = tag.ndef.has_changed
+        holds = None if tag.ndef is None else _club_record(tag.ndef.records)
+    except (nfc.tag.TagCommandError, ndef.DecodeError) as error:
+        raise TagError(f"the tag could not be read back: {error}") from error
+    if changed or holds != record:
+        raise TagError("the tag does not hold what was written")
+
+
+class Reader:
+    """Senses tags on `device` in a thread and calls `on_tap(tag)` for each, on that thread.
+
+    A reader unplugged (an I/O error) is opened again every second until it is back.
+    """
+
+    def __init__(self, device: str, on_tap: Callable[[nfc.tag.Tag], None], targets=TARGETS) -> None:
+        self.device = device
+        self._on_tap = on_tap
+        self._targets = list(targets)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="nfc-reader", daemon=True)
+        self.connected = threading.Event()
+
+    def start(self) -> Reader:
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        self._thread.join(timeout)
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
+
+    def _connected(self, tag: nfc.tag.Tag) -> bool:
+        try:
+            self._on_tap(tag)
+        except Exception:
+            log.exception("handling the tap of %s failed", uid_of(tag))
+        return True  # hold the tag until it leaves: one tap, one operation
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                with nfc.ContactlessFrontend(self.device) as clf:
+                    self.connected.set()
+                    options = {
+                        "on-connect": self._connected,
+                        "targets": self._targets,
+                        "beep-on-connect": False,
+                        "interval": 0.05,
+                    }
+                    while not self._stop.is_set():
+                        if clf.connect(rdwr=options, terminate=self._stop.is_set) is False:
+                            break  # the device failed: open it again
+            except OSError as error:
+                log.warning("NFC reader %s unavailable: %s", self.device, error)
+            self.connected.clear()
+            if not self._stop.is_set():
+                time.sleep(REOPEN_SECONDS)
