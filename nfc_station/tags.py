@@ -76,8 +76,9 @@ def write(tag: nfc.tag.Tag, record: str, password: bytes | None) -> None:
         verify(tag, record)
         if _is_ntag21x(tag) and password and tag.protect(password, protect_from=3) is False:
             raise TagError("the tag could not be protected")
-    except (nfc.tag.TagCommandError, nfc.clf.CommunicationError, ValueError) as error:
-        raise TagError(f"the tag was not written: {error}") from error
+    except (nfc.tag.TagCommandError, nfc.clf.CommunicationError, ValueError, TypeError) as error:
+        # TypeError: nfcpy's Type 3 writer when the tag stops answering between its reads.
+        raise TagError(f"the tag was not written: {error!r}") from error
 
 
 def verify(tag: nfc.tag.Tag, record: str) -> None:
@@ -119,6 +120,10 @@ class Reader:
 
     def _connected(self, tag: nfc.tag.Tag) -> bool:
         try:
+            # Read the NDEF data at once: the handler may talk to the server first, and an
+            # emulated card that hears nothing for a second after it was found goes back to
+            # waiting for a reader.
+            tag.ndef  # noqa: B018
             self._on_tap(tag)
         except Exception:
             log.exception("handling the tap of %s failed", uid_of(tag))
