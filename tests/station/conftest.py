@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from loyalty.actors import Actor
 from loyalty.models import Role, StaffUser
 from nfc_station.api import Api
 from nfc_station.cardsim import CardFile, CardSim
@@ -88,6 +89,7 @@ class Club:
     branch_id: int
     station_user: str
     cashier: Api
+    cashier_actor: Actor
 
     def card(self, name: str, *, blank: bool = True) -> CardFile:
         return CardFile(self.tmp / f"{name}.json", blank=blank)
@@ -155,6 +157,7 @@ async def club(live_server: LiveServer, tmp_path: Path) -> Iterator[Club]:
         branch.id,
         names[station_actor.id],
         api(live_server, names[cashier_actor.id]),
+        cashier_actor,
     )
     try:
         yield club
