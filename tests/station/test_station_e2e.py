@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+
 from loyalty import ledger
 from loyalty.models import Card, CardStatus
 from nfc_station import tags
 from tests import factories as f
-from tests.station.conftest import Club
+from tests.station.conftest import ROOT, Club
 
 
 def sara() -> dict:
@@ -91,3 +96,37 @@ async def test_a_card_pulled_away_mid_write_is_never_bound(club: Club) -> None:
     enrolled = enrol(club, card)  # tapped again: written whole, read back, bound
     assert enrolled["ok"], enrolled
     assert await Card.filter(uid=card.uid).count() == 1
+
+
+async def test_the_commands_print_json_for_kiosks(club: Club) -> None:
+    """`loyalty card-sim` presents the card from its file; `loyalty station ... --json` serves
+    one tap and prints the result."""
+    card = club.card("kiosk")
+    number = enrol(club, card)["card"]
+    sim = subprocess.Popen(  # noqa: ASYNC220 (the test waits on purpose: the tap is its work)
+        [sys.executable, "-m", "cli.main", "card-sim", "--device", club.device,
+         "--card", str(card.path)],
+        cwd=ROOT, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert json.loads(sim.stdout.readline())["uid"] == card.uid
+
+        def station(*args: str) -> tuple[int, dict]:
+            done = subprocess.run(
+                [sys.executable, "-m", "cli.main", "station", "--device", club.device,
+                 "--url", club.server.url, "--username", club.station_user,
+                 "--queue", str(club.tmp / "kiosk.sqlite3"), "--json", "--wait", "20", *args],
+                cwd=ROOT, env={**os.environ, "LOYALTY_STATION_PASSWORD": f.PASSWORD},
+                capture_output=True, text=True, timeout=120,
+            )  # fmt: skip
+            return done.returncode, json.loads(done.stdout.strip().splitlines()[-1])
+
+        code, bought = station("purchase", "--amount", "300000", "--receipt", "K-1")
+        assert (code, bought["ok"], bought["card"], bought["pointsEarned"]) == (0, True, number, 30)
+        code, shown = station("balance")
+        assert (code, shown["balances"]["points"]) == (0, 30)
+        code, refused = station("pay", "--amount", "1")
+        assert (code, refused["code"]) == (1, "INSUFFICIENT_BALANCE")
+    finally:
+        sim.terminate()
+        sim.wait(10)
