@@ -199,6 +199,9 @@ class Station:
     ) -> dict[str, Any]:
         result = {"online": online, "operation": kind, "card": number, **answer}
         result.setdefault("ok", "code" not in answer)
+        seen = self.store.seen(number)
+        if seen is not None:  # whom to tell: the server answers with balances only
+            result.setdefault("member", seen.member)
         if result["ok"]:
             receipts.info(
                 "%s card %s: %s%s",
