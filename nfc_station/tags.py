@@ -98,13 +98,23 @@ class Reader:
     A reader unplugged (an I/O error) is opened again every second until it is back.
     """
 
-    def __init__(self, device: str, on_tap: Callable[[nfc.tag.Tag], None], targets=TARGETS) -> None:
+    def __init__(
+        self,
+        device: str,
+        on_tap: Callable[[nfc.tag.Tag], None],
+        targets=TARGETS,
+        *,
+        hold: bool = True,
+    ) -> None:
         self.device = device
+        # False: the next tap may be the same card at once (benchmarks tap one card in a loop).
+        self._hold = hold
         self._on_tap = on_tap
         self._targets = list(targets)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="nfc-reader", daemon=True)
         self.connected = threading.Event()
+        self.found_at = 0.0
 
     def start(self) -> Reader:
         self._thread.start()
@@ -119,6 +129,7 @@ class Reader:
         return self._stop.is_set()
 
     def _connected(self, tag: nfc.tag.Tag) -> bool:
+        self.found_at = time.perf_counter()  # the card found and activated (benchmarks)
         try:
             # Read the NDEF data at once: the handler may talk to the server first, and an
             # emulated card that hears nothing for a second after it was found goes back to
@@ -127,7 +138,7 @@ class Reader:
             self._on_tap(tag)
         except Exception:
             log.exception("handling the tap of %s failed", uid_of(tag))
-        return True  # hold the tag until it leaves: one tap, one operation
+        return self._hold  # hold the tag until it leaves: one tap, one operation
 
     def _run(self) -> None:
         while not self._stop.is_set():
