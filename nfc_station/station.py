@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,13 +18,15 @@ import nfc.tag
 from nfc_station import api as gql
 from nfc_station import tags
 from nfc_station.api import Api, Offline, Refused
-from nfc_station.store import DONE, FAILED, NEW, Store
+from nfc_station.store import DONE, FAILED, Store
 from nfc_station.tags import CardOnReader, TagError
 
 log = logging.getLogger(__name__)
 receipts = logging.getLogger("nfc_station.receipt")
 
 WRITE_ATTEMPTS = 3
+# Offline, a tap does not wait on the link again this soon after it failed (sync() always tries).
+RETRY_SECONDS = 2.0
 MUTATIONS = {"purchase": gql.PURCHASE, "topup": gql.TOP_UP, "pay": gql.PAY}
 # Until the server told it otherwise, a station accepts nothing that spends offline.
 NO_LIMITS = {"creditPerCardPerDay": 0, "creditPerStation": 0, "purchases": False}
@@ -47,7 +50,8 @@ class Station:
     def __init__(self, api: Api, store: Store) -> None:
         self.api, self.store = api, store
         self.online: bool | None = None  # unknown until the first request
-        self._sync_lock = threading.Lock()
+        self._failed_at = 0.0  # monotonic time the server was last found unreachable
+        self._sync_lock = threading.RLock()
 
     # --- the server's settings ---------------------------------------------------------------
 
@@ -70,6 +74,7 @@ class Station:
             result = self.api.call(query, variables)
         except Offline:
             self.online = False
+            self._failed_at = time.monotonic()
             raise
         self.online = True
         return result
@@ -175,17 +180,18 @@ class Station:
                 return refusal(refused.code, refused.message)
         card_input = {"record": card.record, "uid": card.uid}
         key = self.store.add(kind, {"card": card_input, **variables}, number, credit)
-        self.sync()
-        op = self.store.get(key)
-        if op.state in (DONE, FAILED):
-            answer = self.store.answer(key) or {}
-            return self._answered(kind, number, answer, online=True)
-        assert op.state == NEW
-        problem = self._offline_problem(kind, card, number, variables, credit)
-        if problem is not None:
-            self.store.drop(key)
-            return problem
-        self.store.accept_offline(key, club_day())
+        # Under the sync lock: a sync in the background must not send it while it is judged.
+        with self._sync_lock:
+            if self.online is not False or time.monotonic() - self._failed_at > RETRY_SECONDS:
+                self.sync()
+            if self.store.get(key).state in (DONE, FAILED):
+                answer = self.store.answer(key) or {}
+                return self._answered(kind, number, answer, online=True)
+            problem = self._offline_problem(kind, card, number, variables, credit)
+            if problem is not None:
+                self.store.drop(key)
+                return problem
+            self.store.accept_offline(key, club_day())
         seen = self.store.seen(number)
         answer: dict[str, Any] = {"ok": True, "queued": True}
         if seen is not None:

@@ -19,8 +19,7 @@ def sara() -> dict:
 
 
 def enrol(club: Club, card, member=None, **tap) -> dict:
-    member = member or sara()
-    return club.tap(card, lambda tag: club.station.enrol(tag, member), **tap)
+    return club.enrol(card, member or sara(), **tap)
 
 
 async def test_enrol_a_blank_card_then_serve_it_by_tap(club: Club) -> None:
