@@ -151,8 +151,8 @@ async def find(actor: Actor, *, phone: str | None = None, card_number: str | Non
     )
     if card is None:
         raise NotFound("card", card_number)
-    if card.status is CardStatus.BLOCKED:
-        raise DomainError("this card is blocked", code=ErrorCode.CARD_BLOCKED)
+    if card.status is not CardStatus.ACTIVE:  # blocked, or replaced by a new card
+        raise DomainError(f"this card is {card.status.value}", code=ErrorCode.CARD_BLOCKED)
     return card.member
 
 

@@ -101,7 +101,7 @@ async def _keep_for_review(
             "branch_id": actor.branch_id,
             "station_id": actor.staff_id,
             "amount": amount,
-            "request": {"uid": keys.clean_uid(tap.uid), **request},
+            "request": {"uid": (tap.uid or "")[:32], **request},
             "error_code": error.code.value,
             "error_message": error.message[:500],
             "occurred_at": accepted_at.astimezone(UTC),
