@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from arq.connections import ArqRedis
 
@@ -14,6 +14,12 @@ from loyalty.models import OutboxEvent
 
 log = logging.getLogger("loyalty.jobs")
 POLL_SECONDS = 0.5
+# arq takes jobs in the order of their score, the time they are due: a single member's job is
+# scored this far back, so it runs before any mass-send job queued since (a million pushes
+# take about an hour here). arq's log calls such a job "delayed" by that much. The expiry is
+# given, as arq's default would shrink by it.
+AHEAD_OF_BULK = timedelta(days=2)
+EXPIRES = timedelta(days=1)
 
 
 def job_id(queue: str, event: OutboxEvent) -> str:
@@ -31,7 +37,11 @@ async def hand_over(pool: ArqRedis, now: datetime | None = None) -> int:
     for index, event in enumerate(events):
         try:
             await pool.enqueue_job(
-                "run_outbox_event", event.id, _job_id=job_id(pool.default_queue_name, event)
+                "run_outbox_event",
+                event.id,
+                _job_id=job_id(pool.default_queue_name, event),
+                _defer_by=None if event.bulk else -AHEAD_OF_BULK,
+                _expires=EXPIRES,
             )
         except Exception:
             await outbox.release([e.id for e in events[index:]])

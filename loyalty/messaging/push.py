@@ -33,11 +33,14 @@ class PushRun:
     failed: int = 0
 
 
-async def record(message_ids: list[int]) -> int | None:
-    """Ask for these inbox messages to be pushed once the current transaction commits."""
+async def record(message_ids: list[int], *, bulk: bool = False) -> int | None:
+    """Ask for these inbox messages to be pushed once the current transaction commits; behind
+    single members' pushes if they are a mass send's (`bulk`)."""
     if not message_ids:
         return None
-    return await outbox.record(PUSH_TASK, {"message_ids": sorted(message_ids)})
+    # The payload keeps `bulk` too, for the retries `send` records.
+    payload = {"message_ids": sorted(message_ids)} | ({"bulk": True} if bulk else {})
+    return await outbox.record(PUSH_TASK, payload, bulk=bulk)
 
 
 async def _targets(payload: Mapping[str, Any]) -> list[tuple[InboxMessage, str]]:
@@ -82,10 +85,13 @@ async def send(payload: Mapping[str, Any], sender: PushSender) -> PushRun:
     round_ = int(payload.get("round", 1))
     if retrying and round_ < MAX_ROUNDS:
         wait = max(r.retry_after or RETRY_AFTER_SECONDS for _, r in retrying)
+        bulk = bool(payload.get("bulk"))
         await outbox.record(
             PUSH_TASK,
-            {"targets": [[m, r.token] for m, r in retrying], "round": round_ + 1},
+            {"targets": [[m, r.token] for m, r in retrying], "round": round_ + 1}
+            | ({"bulk": True} if bulk else {}),
             due_at=datetime.now(UTC) + timedelta(seconds=wait),
+            bulk=bulk,
         )
     given_up = 0 if round_ < MAX_ROUNDS else len(retrying)
     return PushRun(

@@ -22,6 +22,9 @@ class OutboxEvent(Model):
     started_at = fields.DatetimeField(null=True)
     finished_at = fields.DatetimeField(null=True)
     last_error = fields.CharField(max_length=500, default="")
+    # Part of a mass send (a campaign's chunks and their pushes): it waits behind the work of
+    # single members (a receipt, an OTP, a welcome), which must not queue behind a million pushes.
+    bulk = fields.BooleanField(default=False)
 
     class Meta:
         table = "outbox_event"

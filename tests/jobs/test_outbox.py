@@ -29,6 +29,7 @@ class Effects:
 
     def __init__(self) -> None:
         self.seen: Counter[str] = Counter()
+        self.order: list[str] = []
         self.fail_next = 0
 
     async def __call__(self, payload: Mapping[str, Any]) -> str:
@@ -36,6 +37,7 @@ class Effects:
             self.fail_next -= 1
             raise RuntimeError("the provider is down")
         self.seen[payload["what"]] += 1
+        self.order.append(payload["what"])
         return payload["what"]
 
 
@@ -173,6 +175,17 @@ def test_nightly_jobs_run_at_night_in_the_clubs_zone() -> None:
     assert (at.hour, at.minute, at.date().isoformat()) == (2, 0, "2026-03-21")
 
 
+async def test_a_single_members_event_is_taken_before_older_bulk_ones(effects: Effects) -> None:
+    now = datetime.now(UTC)
+    await outbox.record_many([("count", {"what": f"mass {i}"}, now) for i in range(3)], bulk=True)
+    await outbox.record("count", {"what": "chunk"}, bulk=True)
+    await outbox.record("count", {"what": "receipt"})
+    taken = await outbox.due(limit=2)
+    assert [e.payload["what"] for e in taken] == ["receipt", "mass 0"]
+    await local.run_due_events(ctx(effects))
+    assert effects.order == ["mass 1", "mass 2", "chunk"]
+
+
 # --- arq on real Redis ------------------------------------------------------------------------
 
 
@@ -191,6 +204,18 @@ async def test_a_burst_worker_acts_on_what_the_dispatcher_queued(queue, effects)
     assert worker.jobs_complete == 3
     assert effects.seen == {"a": 1, "b": 1, "c": 1}
     assert await outbox.unfinished() == 0
+
+
+async def test_a_single_members_job_runs_before_mass_jobs_queued_earlier(queue, effects) -> None:
+    """A campaign's pushes are already in the queue when a member's receipt comes: the receipt
+    does not wait behind them."""
+    for i in range(5):
+        await outbox.record("count", {"what": f"mass {i}"}, bulk=True)
+    assert await dispatcher.hand_over(queue) == 5
+    await outbox.record("count", {"what": "receipt"})
+    assert await dispatcher.hand_over(queue) == 1
+    await burst(queue, ctx(effects), max_jobs=1)
+    assert effects.order == ["receipt"] + [f"mass {i}" for i in range(5)]
 
 
 async def test_a_job_queued_twice_acts_once(queue, effects) -> None:
