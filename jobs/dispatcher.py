@@ -10,15 +10,15 @@ from datetime import datetime, timedelta
 from arq.connections import ArqRedis
 
 from loyalty import outbox
-from loyalty.models import OutboxEvent
+from loyalty.models import OutboxEvent, Priority
 
 log = logging.getLogger("loyalty.jobs")
 POLL_SECONDS = 0.5
-# arq takes jobs in the order of their score, the time they are due: a single member's job is
-# scored this far back, so it runs before any mass-send job queued since (a million pushes
-# take about an hour here). arq's log calls such a job "delayed" by that much. The expiry is
-# given, as arq's default would shrink by it.
-AHEAD_OF_BULK = timedelta(days=2)
+# arq takes jobs in the order of their score, the time they are due. Each step of priority
+# scores a job this far back, so it runs before any job of a lower priority queued since
+# (a million pushes take about an hour here). arq's log calls such a job "delayed" by that
+# much. The expiry is given, as arq's default would shrink by it.
+AHEAD = timedelta(days=1)
 EXPIRES = timedelta(days=1)
 
 
@@ -40,7 +40,7 @@ async def hand_over(pool: ArqRedis, now: datetime | None = None) -> int:
                 "run_outbox_event",
                 event.id,
                 _job_id=job_id(pool.default_queue_name, event),
-                _defer_by=None if event.bulk else -AHEAD_OF_BULK,
+                _defer_by=-AHEAD * (Priority.PREPARATION - event.priority) or None,
                 _expires=EXPIRES,
             )
         except Exception:

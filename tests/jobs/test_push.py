@@ -17,7 +17,14 @@ from jobs.sms import LogSender
 from loyalty import devices, notifications
 from loyalty.actors import Actor
 from loyalty.messaging import batch, messages
-from loyalty.models import Device, InboxMessage, Language, MessagePurpose, OutboxEvent
+from loyalty.models import (
+    Device,
+    InboxMessage,
+    Language,
+    MessagePurpose,
+    OutboxEvent,
+    Priority,
+)
 from loyalty.notifications import PUSH_TASK
 from loyalty.settings import get_settings
 from tests import factories
@@ -58,7 +65,7 @@ async def test_a_notification_is_pushed_once_to_every_device(firebase, standin) 
     )
     [event] = await OutboxEvent.filter(task=PUSH_TASK)
     assert event.payload == {"message_ids": [sent.inbox_message_id]}  # type: ignore[attr-defined]
-    assert not event.bulk  # one member's: ahead of any campaign
+    assert event.priority is Priority.MEMBER  # ahead of any campaign
 
     assert await local.run_due_events(firebase) == 1
     assert standin.delivered() == {"phone-a": 1, "phone-b": 1}
@@ -109,7 +116,7 @@ async def test_a_batch_of_messages_is_pushed_by_one_event(firebase, standin) -> 
     assert [m.status.value for m in sent] == ["sent", "sent", "sent", "suppressed"]
     [event] = await OutboxEvent.filter(task=PUSH_TASK)
     assert len(event.payload["message_ids"]) == 3
-    assert event.bulk and event.payload["bulk"]  # behind single members' pushes
+    assert event.priority is Priority.DELIVERY  # behind single members' pushes
 
     # The same chunk again (the campaign job ran twice): nothing new, no second push event.
     await batch.send_batch(chunk, **send)
@@ -127,4 +134,4 @@ async def test_the_retry_of_a_mass_push_stays_behind_single_members(firebase, st
     await batch.send_batch(chunk, purpose=MessagePurpose.MARKETING, source="campaign:1", at=noon)
     assert await local.run_due_events(firebase) == 1
     retry = await OutboxEvent.get(task=PUSH_TASK, finished_at=None)
-    assert retry.bulk and retry.payload["round"] == 2
+    assert retry.priority is Priority.DELIVERY and retry.payload["round"] == 2
