@@ -18,7 +18,7 @@ from loyalty.models.games import (
     WheelSeed,
     WheelSpin,
 )
-from loyalty.models.jobs import OutboxEvent
+from loyalty.models.jobs import OutboxEvent, Priority
 from loyalty.models.journeys import Journey, JourneyKind, JourneyRun
 from loyalty.models.ledger import (
     Account,
@@ -164,6 +164,7 @@ __all__ = [
     "OtpChallenge",
     "OutboxEvent",
     "Posting",
+    "Priority",
     "PrizeKind",
     "ProgrammeSetting",
     "Purchase",
