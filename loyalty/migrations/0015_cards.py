@@ -11,7 +11,7 @@ from tortoise import fields
 from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
-    dependencies = [('loyalty', '0013_journeys')]
+    dependencies = [('loyalty', '0014_outbox_priority')]
 
     initial = False
 
