@@ -216,6 +216,7 @@ async def record(
         if outcome is HappyCallOutcome.COMPLETED:
             response = await _respond(current, survey, actor, stored, comment, digest, now)
             await HappyCallAttempt.filter(id=attempt.id).update(response_id=response.id)
+            attempt.response_id = response.id  # type: ignore[attr-defined]
         if outcome in FINAL_FOR_MEMBER:
             await _member_side(actor, current, outcome, now)
         return attempt
