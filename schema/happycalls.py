@@ -12,7 +12,6 @@ from strawberry.types import Info
 from loyalty import models as m
 from loyalty.errors import InvalidInput
 from loyalty.happycalls import card, complaints, outcomes, queue, rules, stats
-from loyalty.journeys.definitions import camel
 from loyalty.programme import policies
 from loyalty.programme.explain import Text
 from schema.context import Context
@@ -22,6 +21,7 @@ from schema.errors import (
     ConflictError,
     NotFoundError,
     VersionConflictError,
+    named_as_input,
     result_union,
     returns_errors,
 )
@@ -622,12 +622,6 @@ def _supervision(s: stats.Supervision, branches: dict[int, m.Branch], language: 
     )
 
 
-def _policy_field(error: InvalidInput) -> InvalidInput:
-    """The domain names `happy_calls.claim_minutes`; the input calls it `claimMinutes`."""
-    field = camel((error.field or "").removeprefix("happy_calls."))
-    return InvalidInput(error.message.replace(error.field or "", field, 1), field=field)
-
-
 def _optional_id(value: strawberry.ID | None, field: str) -> int | None:
     return parse_id(value, field) if value is not None else None
 
@@ -749,7 +743,7 @@ class HappyCallMutations:
                 expected_version=input.expected_version,
             )
         except InvalidInput as error:
-            raise _policy_field(error) from None
+            raise named_as_input(error, "happy_calls.") from None
         return HappyCallPolicySaved(policy=HappyCallPolicy.from_domain(policy, version))  # type: ignore[arg-type]
 
     @strawberry.mutation(
