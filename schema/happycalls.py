@@ -25,6 +25,7 @@ from schema.errors import (
     result_union,
     returns_errors,
 )
+from schema.home import Offer
 from schema.profile import MessageChannel
 from schema.scalars import BigInt
 from schema.surveys import Survey, SurveyAnswerInput
@@ -301,13 +302,6 @@ class CallCardMessage:
     body: str = strawberry.field(description="Its text.")
 
 
-@strawberry.type(description="An offer the member can get, to mention on the call.")
-class CallCardOffer:
-    title: str = strawberry.field(description="Its name.")
-    description: str = strawberry.field(description="What it gives.")
-    ready: bool = strawberry.field(description="The member can have it now.")
-
-
 @strawberry.type(description="What an operator sees of the member while calling.")
 class CallCard:
     member_id: strawberry.ID = strawberry.field(description="The member.")
@@ -324,8 +318,8 @@ class CallCard:
     recent_messages: list[CallCardMessage] = strawberry.field(
         description="The last five sent, newest first."
     )
-    offers: list[CallCardOffer] = strawberry.field(
-        description="Offers the member can get: ready ones first."
+    offers: list[Offer] = strawberry.field(
+        description="Offers the member can get, to mention: ready ones first."
     )
 
     @classmethod
@@ -359,14 +353,7 @@ class CallCard:
                 )
                 for x in c.recent_messages
             ],
-            offers=[
-                CallCardOffer(
-                    title=o.title.pick(language),
-                    description=o.details.pick(language),
-                    ready=o.ready,
-                )
-                for o in c.offers
-            ],
+            offers=[Offer.from_domain(o, language) for o in c.offers],
         )
 
 

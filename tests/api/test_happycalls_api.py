@@ -52,7 +52,7 @@ CALL = """
     earlierCalls { at outcome operatorName answers { question answer } }
     complaints { id category note status raisedBy followUps { by note closed } }
     recentMessages { title }
-    offers { title description ready }
+    offers { kind title details ready }
   }
 """
 CLAIM = f"""
