@@ -249,3 +249,16 @@ async def test_a_call_back_is_not_handed_out_before_its_time(club: Club) -> None
     assert await claim(club.mina, at - timedelta(minutes=1)) is None
     again = await claim(club.mina, at)
     assert again is not None and again.id == call.id
+
+
+async def test_the_scheduled_job_fills_the_queue_every_five_minutes(club: Club) -> None:
+    from jobs import tasks
+    from jobs.schedule import SCHEDULE
+
+    [scheduled] = [s for s in SCHEDULE if s.name == "fill_happy_calls"]
+    assert scheduled.next_after(BASE) - BASE <= timedelta(minutes=5)
+    assert not scheduled.needs_redis  # the in-process runner runs it too
+    await club.rule("sample", sample_percent=100, deadline_hours=24 * 30)
+    await club.buy(club.sara)
+    assert await tasks.fill_happy_calls({}) == {"queued": 1, "expired": 0, "released": 0}
+    assert await tasks.fill_happy_calls({}) == {"queued": 0, "expired": 0, "released": 0}
