@@ -5,15 +5,21 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from arq.connections import ArqRedis
 
 from loyalty import outbox
-from loyalty.models import OutboxEvent
+from loyalty.models import OutboxEvent, Priority
 
 log = logging.getLogger("loyalty.jobs")
 POLL_SECONDS = 0.5
+# arq takes jobs in the order of their score, the time they are due. Each step of priority
+# scores a job this far back, so it runs before any job of a lower priority queued since
+# (a million pushes take about an hour here). arq's log calls such a job "delayed" by that
+# much. The expiry is given, as arq's default would shrink by it.
+AHEAD = timedelta(days=1)
+EXPIRES = timedelta(days=1)
 
 
 def job_id(queue: str, event: OutboxEvent) -> str:
@@ -31,7 +37,11 @@ async def hand_over(pool: ArqRedis, now: datetime | None = None) -> int:
     for index, event in enumerate(events):
         try:
             await pool.enqueue_job(
-                "run_outbox_event", event.id, _job_id=job_id(pool.default_queue_name, event)
+                "run_outbox_event",
+                event.id,
+                _job_id=job_id(pool.default_queue_name, event),
+                _defer_by=-AHEAD * (Priority.PREPARATION - event.priority) or None,
+                _expires=EXPIRES,
             )
         except Exception:
             await outbox.release([e.id for e in events[index:]])

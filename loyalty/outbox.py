@@ -19,7 +19,7 @@ from tortoise.transactions import in_transaction
 
 from loyalty import sql
 from loyalty.errors import InvalidInput
-from loyalty.models import OutboxEvent
+from loyalty.models import OutboxEvent, Priority
 
 # Longer than any one task runs: a run older than this died with its worker.
 REDISPATCH_AFTER = timedelta(minutes=5)
@@ -29,26 +29,42 @@ ERROR_LENGTH = 500
 Handler = Callable[[Mapping[str, Any]], Awaitable[object]]
 
 
-async def record(task: str, payload: Mapping[str, Any], *, due_at: datetime | None = None) -> int:
+async def record(
+    task: str,
+    payload: Mapping[str, Any],
+    *,
+    due_at: datetime | None = None,
+    priority: Priority = Priority.MEMBER,
+) -> int:
     """Ask for `task` to run with `payload` (JSON) once the current transaction commits; at
     `due_at` at the earliest. Call it inside the write's transaction."""
     if not task:
         raise InvalidInput("an outbox event needs a task", field="task")
     due_at = (due_at or datetime.now(UTC)).astimezone(UTC)
-    event = await OutboxEvent.create(task=task, payload=dict(payload), due_at=due_at)
+    event = await OutboxEvent.create(
+        task=task, payload=dict(payload), due_at=due_at, priority=priority
+    )
     return event.id
 
 
-async def record_many(events: list[tuple[str, Mapping[str, Any], datetime]]) -> None:
+async def record_many(
+    events: list[tuple[str, Mapping[str, Any], datetime]], *, priority: Priority = Priority.MEMBER
+) -> None:
     """`record` for many (task, payload, due_at) in one statement."""
     if not events:
         return
     now = datetime.now(UTC)
     rows = [
-        OutboxEvent(task=task, payload=dict(payload), created_at=now, due_at=due_at.astimezone(UTC))
+        OutboxEvent(
+            task=task,
+            payload=dict(payload),
+            created_at=now,
+            due_at=due_at.astimezone(UTC),
+            priority=priority,
+        )
         for task, payload, due_at in events
     ]
-    columns = ("task", "payload", "created_at", "due_at", "attempts", "last_error")
+    columns = ("task", "payload", "created_at", "due_at", "attempts", "last_error", "priority")
     await sql.insert(
         OutboxEvent._meta.db_table,
         columns,
@@ -57,7 +73,8 @@ async def record_many(events: list[tuple[str, Mapping[str, Any], datetime]]) -> 
 
 
 async def due(now: datetime | None = None, limit: int = BATCH) -> list[OutboxEvent]:
-    """Take up to `limit` events due for handing over, oldest first, and mark them handed over.
+    """Take up to `limit` events due for handing over, by priority, then oldest first, and mark
+    them handed over.
 
     Several dispatchers may run at once: on PostgreSQL each skips the rows another holds.
     """
@@ -71,7 +88,7 @@ async def due(now: datetime | None = None, limit: int = BATCH) -> list[OutboxEve
                 finished_at__isnull=True,
                 due_at__lte=now,
             )
-            .order_by("id")
+            .order_by("priority", "id")
             .limit(limit)
             .select_for_update(skip_locked=True)
         )

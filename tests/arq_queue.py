@@ -37,10 +37,14 @@ async def private_queue() -> AsyncIterator[ArqRedis]:
 
 
 async def burst(
-    pool: ArqRedis, ctx: Mapping[str, Any], functions: Sequence[Any] = FUNCTIONS
+    pool: ArqRedis,
+    ctx: Mapping[str, Any],
+    functions: Sequence[Any] = FUNCTIONS,
+    max_jobs: int = 10,
 ) -> Worker:
     """A worker that runs what the queue holds, then stops (as `loyalty worker --burst`)."""
     worker = Worker(
+        max_jobs=max_jobs,
         functions=list(functions),
         redis_pool=pool,
         queue_name=pool.default_queue_name,

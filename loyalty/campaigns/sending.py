@@ -35,6 +35,7 @@ from loyalty.models import (
     Member,
     MessagePurpose,
     MessageStatus,
+    Priority,
     RecipientGroup,
 )
 from loyalty.programme import coupons, snapshot
@@ -93,7 +94,10 @@ async def start(campaign_id: int, now: datetime) -> bool:
         due = messages.quiet_until(now, await _policy()) or now
         for chunk in range(chunks):
             await outbox.record(
-                CHUNK_TASK, {"campaign_id": campaign_id, "chunk": chunk}, due_at=due
+                CHUNK_TASK,
+                {"campaign_id": campaign_id, "chunk": chunk},
+                due_at=due,
+                priority=Priority.PREPARATION,
             )
         finished = {"status": CampaignStatus.SENT, "finished_at": now} if not chunks else {}
         await Campaign.filter(id=campaign_id).update(
@@ -144,7 +148,7 @@ async def send_chunk(payload: Mapping[str, Any], now: datetime | None = None) ->
     if campaign.purpose is MessagePurpose.MARKETING:
         later = messages.quiet_until(now, await _policy())
         if later is not None:
-            await outbox.record(CHUNK_TASK, payload, due_at=later)
+            await outbox.record(CHUNK_TASK, payload, due_at=later, priority=Priority.PREPARATION)
             return ChunkRun(ChunkOutcome.WAITING)
     try:
         async with in_transaction():

@@ -30,6 +30,7 @@ from loyalty.models import (
     MessageChannel,
     MessagePurpose,
     MessageStatus,
+    Priority,
 )
 from loyalty.notifications import push_enabled
 
@@ -119,12 +120,15 @@ async def _send_new(
     ids = {row["dedupe_key"]: int(row["id"]) for row in rows}
     texts = [m for m in sent if m.channel is MessageChannel.SMS]
     later = [m for m in messages if m.status is MessageStatus.SCHEDULED]
+    # A batch of one is a single member's (a welcome): it goes ahead of mass sends.
+    priority = Priority.DELIVERY if len(messages) > 1 else Priority.MEMBER
     await outbox.record_many(
         [(SMS_TASK, {"message_id": ids[m.dedupe_key]}, at) for m in texts]
-        + [(DELIVER_TASK, {"message_id": ids[m.dedupe_key]}, m.due_at) for m in later]
+        + [(DELIVER_TASK, {"message_id": ids[m.dedupe_key]}, m.due_at) for m in later],
+        priority=priority,
     )
     if push_enabled():
-        await push.record(list(inbox_ids.values()))
+        await push.record(list(inbox_ids.values()), priority=priority)
 
 
 async def _into_inboxes(sent: list[Message], at: datetime) -> dict[str, int]:

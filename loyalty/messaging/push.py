@@ -18,7 +18,7 @@ from typing import Any
 
 from loyalty import devices, outbox
 from loyalty.messaging.channels import Push, PushOutcome, PushResult, PushSender
-from loyalty.models import Device, InboxMessage
+from loyalty.models import Device, InboxMessage, Priority
 from loyalty.notifications import PUSH_TASK, Notification
 
 RETRY_AFTER_SECONDS = 60.0  # when FCM throttled without saying how long to wait
@@ -33,11 +33,17 @@ class PushRun:
     failed: int = 0
 
 
-async def record(message_ids: list[int]) -> int | None:
+def _with_priority(payload: dict[str, Any], priority: Priority) -> dict[str, Any]:
+    """The payload keeps a mass send's priority, for the retries `send` records."""
+    return payload | ({"priority": int(priority)} if priority is not Priority.MEMBER else {})
+
+
+async def record(message_ids: list[int], *, priority: Priority = Priority.MEMBER) -> int | None:
     """Ask for these inbox messages to be pushed once the current transaction commits."""
     if not message_ids:
         return None
-    return await outbox.record(PUSH_TASK, {"message_ids": sorted(message_ids)})
+    payload = _with_priority({"message_ids": sorted(message_ids)}, priority)
+    return await outbox.record(PUSH_TASK, payload, priority=priority)
 
 
 async def _targets(payload: Mapping[str, Any]) -> list[tuple[InboxMessage, str]]:
@@ -82,10 +88,14 @@ async def send(payload: Mapping[str, Any], sender: PushSender) -> PushRun:
     round_ = int(payload.get("round", 1))
     if retrying and round_ < MAX_ROUNDS:
         wait = max(r.retry_after or RETRY_AFTER_SECONDS for _, r in retrying)
+        priority = Priority(payload.get("priority", Priority.MEMBER))
         await outbox.record(
             PUSH_TASK,
-            {"targets": [[m, r.token] for m, r in retrying], "round": round_ + 1},
+            _with_priority(
+                {"targets": [[m, r.token] for m, r in retrying], "round": round_ + 1}, priority
+            ),
             due_at=datetime.now(UTC) + timedelta(seconds=wait),
+            priority=priority,
         )
     given_up = 0 if round_ < MAX_ROUNDS else len(retrying)
     return PushRun(

@@ -29,7 +29,7 @@ from loyalty.models.happycalls import (
     HappyCallStatus,
     HappyCallTrigger,
 )
-from loyalty.models.jobs import OutboxEvent
+from loyalty.models.jobs import OutboxEvent, Priority
 from loyalty.models.journeys import Journey, JourneyKind, JourneyRun
 from loyalty.models.ledger import (
     Account,
@@ -187,6 +187,7 @@ __all__ = [
     "OtpChallenge",
     "OutboxEvent",
     "Posting",
+    "Priority",
     "PrizeKind",
     "ProgrammeSetting",
     "Purchase",

@@ -1,7 +1,19 @@
 """Work that committed writes ask for: the outbox."""
 
+from enum import IntEnum
+
 from tortoise import fields
 from tortoise.models import Model
+
+
+class Priority(IntEnum):
+    """Which work goes first when there is more than the workers can do at once: a single
+    member must not wait behind a million pushes, and a mass send's messages go out before
+    its next chunks are prepared, so its first pushes leave at once."""
+
+    MEMBER = 0  # one member's: a receipt, an OTP, a welcome
+    DELIVERY = 1  # a mass send's messages on their way out
+    PREPARATION = 2  # a mass send's next chunk to write
 
 
 class OutboxEvent(Model):
@@ -22,6 +34,7 @@ class OutboxEvent(Model):
     started_at = fields.DatetimeField(null=True)
     finished_at = fields.DatetimeField(null=True)
     last_error = fields.CharField(max_length=500, default="")
+    priority = fields.IntEnumField(Priority, default=Priority.MEMBER)
 
     class Meta:
         table = "outbox_event"

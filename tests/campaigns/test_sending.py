@@ -21,6 +21,7 @@ from loyalty.models import (
     CampaignStatus,
     Message,
     OutboxEvent,
+    Priority,
     RecipientGroup,
 )
 from loyalty.programme import policies
@@ -117,6 +118,8 @@ async def test_a_chunk_run_twice_sends_once(manager) -> None:
     campaign = await Campaign.get(id=campaign.id)
     assert (campaign.chunks_done, campaign.status) == (2, CampaignStatus.SENT)
     assert second.payload == {"campaign_id": campaign.id, "chunk": 1}
+    # Behind every delivery, so the first chunk's pushes do not wait for the last chunk.
+    assert first.priority is second.priority is Priority.PREPARATION
 
 
 async def test_cancelling_stops_the_remaining_chunks(manager) -> None:
@@ -153,5 +156,6 @@ async def test_a_chunk_due_in_quiet_hours_waits_for_their_end(manager) -> None:
     assert run.outcome is sending.ChunkOutcome.WAITING
     waiting = await OutboxEvent.filter(task=sending.CHUNK_TASK).order_by("-id").first()
     assert waiting is not None and waiting.due_at > now + timedelta(minutes=50)
+    assert waiting.priority is Priority.PREPARATION
     assert await Message.all().count() == 0
     assert (await Campaign.get(id=campaign.id)).chunks_done == 0

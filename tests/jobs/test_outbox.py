@@ -19,7 +19,7 @@ from jobs.schedule import SCHEDULE, Scheduled, jobs_for
 from jobs.sms import LogSender
 from loyalty import outbox
 from loyalty.errors import InvalidInput
-from loyalty.models import OutboxEvent
+from loyalty.models import OutboxEvent, Priority
 from tests.arq_queue import burst, private_queue
 from tests.conftest import empty_tables
 
@@ -29,6 +29,7 @@ class Effects:
 
     def __init__(self) -> None:
         self.seen: Counter[str] = Counter()
+        self.order: list[str] = []
         self.fail_next = 0
 
     async def __call__(self, payload: Mapping[str, Any]) -> str:
@@ -36,6 +37,7 @@ class Effects:
             self.fail_next -= 1
             raise RuntimeError("the provider is down")
         self.seen[payload["what"]] += 1
+        self.order.append(payload["what"])
         return payload["what"]
 
 
@@ -174,6 +176,18 @@ def test_nightly_jobs_run_at_night_in_the_clubs_zone() -> None:
     assert (at.hour, at.minute, at.date().isoformat()) == (2, 0, "2026-03-21")
 
 
+async def test_events_are_taken_by_priority_then_oldest_first(effects: Effects) -> None:
+    now = datetime.now(UTC)
+    await outbox.record("count", {"what": "chunk"}, priority=Priority.PREPARATION)
+    pushes = [("count", {"what": f"push {i}"}, now) for i in range(3)]
+    await outbox.record_many(pushes, priority=Priority.DELIVERY)
+    await outbox.record("count", {"what": "receipt"})
+    taken = await outbox.due(limit=2)
+    assert [e.payload["what"] for e in taken] == ["receipt", "push 0"]
+    await local.run_due_events(ctx(effects))
+    assert effects.order == ["push 1", "push 2", "chunk"]
+
+
 # --- arq on real Redis ------------------------------------------------------------------------
 
 
@@ -192,6 +206,20 @@ async def test_a_burst_worker_acts_on_what_the_dispatcher_queued(queue, effects)
     assert worker.jobs_complete == 3
     assert effects.seen == {"a": 1, "b": 1, "c": 1}
     assert await outbox.unfinished() == 0
+
+
+async def test_jobs_run_by_priority_before_lower_ones_queued_earlier(queue, effects) -> None:
+    """A campaign's chunks are in the queue; the pushes of the first chunk come, then a
+    member's receipt: the receipt goes first, then the pushes, then the other chunks."""
+    for i in range(3):
+        await outbox.record("count", {"what": f"chunk {i}"}, priority=Priority.PREPARATION)
+    assert await dispatcher.hand_over(queue) == 3
+    await outbox.record("count", {"what": "pushes"}, priority=Priority.DELIVERY)
+    assert await dispatcher.hand_over(queue) == 1
+    await outbox.record("count", {"what": "receipt"})
+    assert await dispatcher.hand_over(queue) == 1
+    await burst(queue, ctx(effects), max_jobs=1)
+    assert effects.order == ["receipt", "pushes", "chunk 0", "chunk 1", "chunk 2"]
 
 
 async def test_a_job_queued_twice_acts_once(queue, effects) -> None:

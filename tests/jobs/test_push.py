@@ -17,7 +17,14 @@ from jobs.sms import LogSender
 from loyalty import devices, notifications
 from loyalty.actors import Actor
 from loyalty.messaging import batch, messages
-from loyalty.models import Device, InboxMessage, Language, MessagePurpose, OutboxEvent
+from loyalty.models import (
+    Device,
+    InboxMessage,
+    Language,
+    MessagePurpose,
+    OutboxEvent,
+    Priority,
+)
 from loyalty.notifications import PUSH_TASK
 from loyalty.settings import get_settings
 from tests import factories
@@ -58,6 +65,7 @@ async def test_a_notification_is_pushed_once_to_every_device(firebase, standin) 
     )
     [event] = await OutboxEvent.filter(task=PUSH_TASK)
     assert event.payload == {"message_ids": [sent.inbox_message_id]}  # type: ignore[attr-defined]
+    assert event.priority is Priority.MEMBER  # ahead of any campaign
 
     assert await local.run_due_events(firebase) == 1
     assert standin.delivered() == {"phone-a": 1, "phone-b": 1}
@@ -108,6 +116,7 @@ async def test_a_batch_of_messages_is_pushed_by_one_event(firebase, standin) -> 
     assert [m.status.value for m in sent] == ["sent", "sent", "sent", "suppressed"]
     [event] = await OutboxEvent.filter(task=PUSH_TASK)
     assert len(event.payload["message_ids"]) == 3
+    assert event.priority is Priority.DELIVERY  # behind single members' pushes
 
     # The same chunk again (the campaign job ran twice): nothing new, no second push event.
     await batch.send_batch(chunk, **send)
@@ -115,3 +124,14 @@ async def test_a_batch_of_messages_is_pushed_by_one_event(firebase, standin) -> 
 
     assert await local.run_due_events(firebase) == 1
     assert standin.delivered() == {"phone-0": 1, "phone-1": 1, "phone-2": 1}
+
+
+async def test_the_retry_of_a_mass_push_stays_behind_single_members(firebase, standin) -> None:
+    people = [await member_with_phones(f"phone-{n}") for n in range(2)]
+    standin.fail("phone-1", *[429] * 10)
+    chunk = [messages.Outgoing(m.id, TIER_UP, f"campaign:1:{m.id}") for m in people]
+    noon = datetime.fromisoformat("2026-11-23T12:00+03:30")
+    await batch.send_batch(chunk, purpose=MessagePurpose.MARKETING, source="campaign:1", at=noon)
+    assert await local.run_due_events(firebase) == 1
+    retry = await OutboxEvent.get(task=PUSH_TASK, finished_at=None)
+    assert retry.priority is Priority.DELIVERY and retry.payload["round"] == 2

@@ -20,7 +20,7 @@ from tortoise.indexes import Index
 
 
 class Migration(migrations.Migration):
-    dependencies = [("loyalty", "0013_journeys")]
+    dependencies = [("loyalty", "0014_outbox_priority")]
 
     initial = False
 
