@@ -23,6 +23,7 @@ from schema.cards import CardMutations, CardQueries
 from schema.counter import CounterMutations, CounterQueries
 from schema.devices import DeviceMutations
 from schema.games import GameMutations, GameQueries
+from schema.happycalls import HappyCallMutations, HappyCallQueries
 from schema.home import HomeQueries
 from schema.inbox import InboxMutations
 from schema.journeys import JourneyMutations, JourneyQueries
@@ -49,6 +50,7 @@ class Query(
     CampaignQueries,
     JourneyQueries,
     CardQueries,
+    HappyCallQueries,
 ):
     pass
 
@@ -70,6 +72,7 @@ class Mutation(
     CampaignMutations,
     JourneyMutations,
     CardMutations,
+    HappyCallMutations,
 ):
     pass
 

@@ -18,6 +18,18 @@ from loyalty.models.games import (
     WheelSeed,
     WheelSpin,
 )
+from loyalty.models.happycalls import (
+    Complaint,
+    ComplaintCategory,
+    ComplaintFollowUp,
+    ComplaintStatus,
+    HappyCall,
+    HappyCallAttempt,
+    HappyCallOutcome,
+    HappyCallRule,
+    HappyCallStatus,
+    HappyCallTrigger,
+)
 from loyalty.models.jobs import OutboxEvent, Priority
 from loyalty.models.journeys import Journey, JourneyKind, JourneyRun
 from loyalty.models.ledger import (
@@ -118,6 +130,11 @@ __models__ = [
     StampCard,
     StampEvent,
     StampProgress,
+    HappyCallRule,
+    HappyCall,
+    HappyCallAttempt,
+    Complaint,
+    ComplaintFollowUp,
 ]
 
 __all__ = [
@@ -132,6 +149,10 @@ __all__ = [
     "CardOperation",
     "CardStatus",
     "CodeGuess",
+    "Complaint",
+    "ComplaintCategory",
+    "ComplaintFollowUp",
+    "ComplaintStatus",
     "ConfigChange",
     "Consent",
     "ConsentChange",
@@ -144,6 +165,12 @@ __all__ = [
     "EventAward",
     "GameStatus",
     "Gender",
+    "HappyCall",
+    "HappyCallAttempt",
+    "HappyCallOutcome",
+    "HappyCallRule",
+    "HappyCallStatus",
+    "HappyCallTrigger",
     "InboxMessage",
     "InvitationStatus",
     "JournalTransaction",
