@@ -1,0 +1,34 @@
+"""Driving a console with Pilot: typing, and waiting for its workers."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+from textual.pilot import Pilot
+
+from tests.factories import PASSWORD
+
+WAIT_SECONDS = 10
+
+
+async def until(pilot: Pilot, condition: Callable[[], bool]) -> None:
+    """Let the app run until the condition holds (its workers talk to a real server)."""
+    async with asyncio.timeout(WAIT_SECONDS):
+        while not condition():
+            await pilot.pause(0.02)
+
+
+async def type_text(pilot: Pilot, text: str) -> None:
+    await pilot.press(*("space" if c == " " else c for c in text))
+
+
+async def sign_in(pilot: Pilot, username: str, password: str = PASSWORD) -> None:
+    from console.screens.home import HomeScreen
+
+    await until(pilot, lambda: pilot.app.focused is not None)
+    pilot.app.screen.query_one("#username").value = username  # type: ignore[attr-defined]
+    pilot.app.screen.query_one("#password").value = password  # type: ignore[attr-defined]
+    pilot.app.screen.query_one("#password").focus()
+    await pilot.press("enter")
+    await until(pilot, lambda: isinstance(pilot.app.screen, HomeScreen))
