@@ -30,6 +30,15 @@ def midnight(day: date) -> datetime:
     return datetime.combine(day, time(), get_settings().zone).astimezone(UTC)
 
 
+def within_hours(moment: datetime, start: time, end: time) -> bool:
+    """Whether `moment` falls in the daily hours from `start` until `end` in the club's zone
+    (overnight when `start` is after `end`; never when they are equal)."""
+    now = moment.astimezone(get_settings().zone).time()
+    if start > end:
+        return now >= start or now < end
+    return start <= now < end
+
+
 def year_month_day(day: date) -> tuple[int, int, int]:
     if _jalali():
         j = jdatetime.date.fromgregorian(date=day)

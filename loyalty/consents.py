@@ -6,14 +6,17 @@ from loyalty.actors import Actor, ActorKind
 from loyalty.history import Page, page_size
 from loyalty.models import Consent, ConsentChange, ConsentChannel, Member, Role
 
-# The member's column that holds each consent now.
+# The member's column that holds each consent asked for on joining and in the profile.
 COLUMNS = {Consent.MARKETING: "marketing_consent", Consent.PROFILING: "profiling_consent"}
+# And every consent's: happy calls are allowed until the member asks an operator to stop.
+_ALL_COLUMNS = {**COLUMNS, Consent.CALLS: "calls_consent"}
 
 # Each staff role works through one client of the club.
 _ROLE_CHANNELS = {
     Role.CASHIER: ConsentChannel.COUNTER,
     Role.STATION: ConsentChannel.STATION,
     Role.OPERATOR: ConsentChannel.CONSOLE,
+    Role.SUPERVISOR: ConsentChannel.CONSOLE,
     Role.MANAGER: ConsentChannel.BACK_OFFICE,
 }
 
@@ -58,7 +61,7 @@ async def change(actor: Actor, member: Member, consents: dict[Consent, bool]) ->
     Call inside the database transaction of the profile's update.
     """
     for consent, granted in consents.items():
-        column = COLUMNS[consent]
+        column = _ALL_COLUMNS[consent]
         flipped = await Member.filter(id=member.id, **{column: not granted}).update(
             **{column: granted}
         )

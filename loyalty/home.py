@@ -12,7 +12,6 @@ from loyalty.ledger import Balances
 from loyalty.models import Member
 from loyalty.programme import expiry, offers, snapshot, tiers
 from loyalty.programme import standing as standings
-from loyalty.programme.facts import gather
 from loyalty.programme.offers import MemberOffer
 from loyalty.programme.policies import ExpiryPolicy
 
@@ -49,11 +48,9 @@ async def of(member_id: int, at: datetime | None = None) -> Home:
         ledger.balances(member_id),
         inbox.unread_count(member_id),
     )
-    # Every rule, branch-limited ones too: the member's next visit may be at any branch.
-    facts = await gather(programme, standing, at, programme.rules)
     progress, found, expiring, rank = await asyncio.gather(
         tiers.progress_of(standing, programme, at),
-        offers.for_member(programme, standing, balances.points, facts),
+        offers.for_member_now(programme, standing, balances.points, at),
         _expiring_soon(member_id, standing.next_expiry_at, at + timedelta(days=policy.warn_days)),
         leaderboard.rank_of(member_id, at=at),
     )

@@ -19,7 +19,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.functions import Count
 from tortoise.transactions import in_transaction
 
-from loyalty import notifications, outbox, validation
+from loyalty import clock, notifications, outbox, validation
 from loyalty.errors import NotFound
 from loyalty.messaging.channels import SmsOutcome, SmsSender
 from loyalty.models import (
@@ -46,15 +46,10 @@ def quiet_until(at: datetime, policy: MessagingPolicy) -> datetime | None:
     zone = get_settings().zone
     local = at.astimezone(zone)
     start, end = policy.quiet_from, policy.quiet_until
-    now = local.time()
-    if start == end:
-        return None  # no quiet hours
-    overnight = start > end
-    inside = (now >= start or now < end) if overnight else (start <= now < end)
-    if not inside:
+    if not clock.within_hours(at, start, end):
         return None
     day: date = local.date()
-    if overnight and now >= start:
+    if start > end and local.time() >= start:
         day += timedelta(days=1)
     return datetime.combine(day, end, zone).astimezone(UTC)
 

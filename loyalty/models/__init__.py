@@ -17,6 +17,18 @@ from loyalty.models.games import (
     WheelSeed,
     WheelSpin,
 )
+from loyalty.models.happycalls import (
+    Complaint,
+    ComplaintCategory,
+    ComplaintFollowUp,
+    ComplaintStatus,
+    HappyCall,
+    HappyCallAttempt,
+    HappyCallOutcome,
+    HappyCallRule,
+    HappyCallStatus,
+    HappyCallTrigger,
+)
 from loyalty.models.jobs import OutboxEvent
 from loyalty.models.journeys import Journey, JourneyKind, JourneyRun
 from loyalty.models.ledger import (
@@ -116,6 +128,11 @@ __models__ = [
     StampCard,
     StampEvent,
     StampProgress,
+    HappyCallRule,
+    HappyCall,
+    HappyCallAttempt,
+    Complaint,
+    ComplaintFollowUp,
 ]
 
 __all__ = [
@@ -129,6 +146,10 @@ __all__ = [
     "Card",
     "CardStatus",
     "CodeGuess",
+    "Complaint",
+    "ComplaintCategory",
+    "ComplaintFollowUp",
+    "ComplaintStatus",
     "ConfigChange",
     "Consent",
     "ConsentChange",
@@ -141,6 +162,12 @@ __all__ = [
     "EventAward",
     "GameStatus",
     "Gender",
+    "HappyCall",
+    "HappyCallAttempt",
+    "HappyCallOutcome",
+    "HappyCallRule",
+    "HappyCallStatus",
+    "HappyCallTrigger",
     "InboxMessage",
     "InvitationStatus",
     "JournalTransaction",

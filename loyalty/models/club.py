@@ -11,6 +11,7 @@ from tortoise.models import Model
 class Role(StrEnum):
     MANAGER = "manager"
     OPERATOR = "operator"
+    SUPERVISOR = "supervisor"  # watches the call centre: its queue, operators and results
     CASHIER = "cashier"
     STATION = "station"
 

@@ -11,6 +11,7 @@ from tortoise.models import Model
 class Consent(StrEnum):
     MARKETING = "marketing"
     PROFILING = "profiling"
+    CALLS = "calls"  # happy calls after a purchase: given unless the member asks not to be called
 
 
 class ConsentChannel(StrEnum):

@@ -43,6 +43,9 @@ class Member(Model):
     calendar = fields.CharEnumField(Calendar, max_length=9, null=True)
     marketing_consent = fields.BooleanField(default=False)
     profiling_consent = fields.BooleanField(default=False)
+    calls_consent = fields.BooleanField(default=True, db_default=True)
+    # An operator found the phone number wrong: no more calls to it.
+    wrong_phone_at = fields.DatetimeField(null=True)
     enrolled_branch: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
         "loyalty.Branch", null=True, on_delete=fields.RESTRICT, related_name="enrolled_members"
     )

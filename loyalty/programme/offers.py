@@ -23,7 +23,7 @@ from loyalty.programme.definitions import (
     PointsPerAmount,
 )
 from loyalty.programme.explain import Text
-from loyalty.programme.facts import Facts
+from loyalty.programme.facts import Facts, gather
 from loyalty.programme.rules import CompiledRule
 from loyalty.programme.snapshot import Programme
 
@@ -111,3 +111,12 @@ async def for_member(
         )
     far = datetime.max.replace(tzinfo=facts.at.tzinfo)
     return sorted(found, key=lambda o: (not o.ready, o.ends_at or far))
+
+
+async def for_member_now(
+    programme: Programme, standing: MemberStanding, points: int, at: datetime
+) -> list[MemberOffer]:
+    """`for_member` with the member's facts at `at`, over every rule (branch-limited ones too:
+    the member's next visit may be at any branch)."""
+    facts = await gather(programme, standing, at, programme.rules)
+    return await for_member(programme, standing, points, facts)

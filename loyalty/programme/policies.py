@@ -46,10 +46,24 @@ class MessagingPolicy(_Policy):
     marketing_per_week: int = Field(default=3, ge=0, le=50)
 
 
+class HappyCallPolicy(_Policy):
+    """How the happy-call queue hands out calls and retries them. Calling hours are in the
+    club's time zone; an unanswered call is tried again at another hour of the day."""
+
+    claim_minutes: int = Field(default=15, ge=1, le=240)
+    max_attempts: int = Field(default=3, ge=1, le=10)
+    retry_after_minutes: int = Field(default=120, ge=5, le=10_080)
+    busy_retry_minutes: int = Field(default=15, ge=1, le=1_440)
+    recent_call_days: int = Field(default=30, ge=0, le=365)
+    calling_hours_from: time = Field(default=time(9, 0), strict=False)
+    calling_hours_until: time = Field(default=time(21, 0), strict=False)
+
+
 POLICIES: dict[str, type[_Policy]] = {
     "tiers": TierPolicy,
     "expiry": ExpiryPolicy,
     "messaging": MessagingPolicy,
+    "happy_calls": HappyCallPolicy,
 }
 
 

@@ -21,6 +21,7 @@ class Programme:
     tier_policy: object  # policies.TierPolicy
     expiry_policy: object  # policies.ExpiryPolicy
     messaging_policy: object  # policies.MessagingPolicy
+    happy_call_policy: object  # policies.HappyCallPolicy
     # Each rule's words (engine.why), made once per loaded configuration, not per purchase.
     words: dict = field(default_factory=dict, compare=False)
 
@@ -66,4 +67,5 @@ async def _load() -> Programme:
         tier_policy=policies.parse("tiers", settings.get("tiers")),
         expiry_policy=policies.parse("expiry", settings.get("expiry")),
         messaging_policy=policies.parse("messaging", settings.get("messaging")),
+        happy_call_policy=policies.parse("happy_calls", settings.get("happy_calls")),
     )

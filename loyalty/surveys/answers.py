@@ -132,6 +132,22 @@ def points_line(survey: Survey) -> Line:
     )
 
 
+async def save_answers(response: SurveyResponse, stored: list[Answer]) -> None:
+    """The response's answers, each kept with its survey, branch and time (for reports)."""
+    await SurveyAnswer.bulk_create(
+        [
+            SurveyAnswer(
+                response_id=response.id,
+                survey_id=response.survey_id,  # type: ignore[attr-defined]
+                branch_id=response.branch_id,  # type: ignore[attr-defined]
+                answered_at=response.answered_at,
+                **asdict(a),
+            )
+            for a in stored
+        ]
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Answered:
     response: SurveyResponse
@@ -191,18 +207,7 @@ async def answer(
         ).update(status=InvitationStatus.ANSWERED, decided_at=now):
             await invitation.refresh_from_db()
             raise refusal(invitation, survey, now) or Conflict("this survey was just closed")
-        await SurveyAnswer.bulk_create(
-            [
-                SurveyAnswer(
-                    response_id=response.id,
-                    survey_id=survey.id,
-                    branch_id=response.branch_id,  # type: ignore[attr-defined]
-                    answered_at=now,
-                    **asdict(a),
-                )
-                for a in stored
-            ]
-        )
+        await save_answers(response, stored)
         if survey.points:
             own = await standing.lock(member_id)
             earned = await events.earn_points(

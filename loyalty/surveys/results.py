@@ -95,6 +95,18 @@ class Scope:
         return query
 
 
+def on_ten(question: Question, score: int) -> float:
+    """A score on the 0-10 scale ratings use: a choice's score against the question's best
+    choice, yes 10 and no 0."""
+    match question.kind:
+        case QuestionKind.CHOICE:
+            best = max(c.score for c in question.choices)
+            return score * MAX_RATING / best if best else 0.0
+        case QuestionKind.YES_NO:
+            return float(score * MAX_RATING)
+    return float(score)
+
+
 def _options(question: Question, counts: dict[int, int]) -> list[Option]:
     match question.kind:
         case QuestionKind.CHOICE:
