@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 import uvicorn
 
 from api.app import create_app
@@ -24,7 +26,16 @@ from loyalty.models import Role
 from loyalty.settings import get_settings
 from tests.factories import PASSWORD
 
-TODAY = date(2026, 12, 6)
+# The server and the consoles live at this moment (the clock ticks on from it): screens show
+# the same dates on any day, and calls fall inside the default calling hours.
+MOMENT = datetime(2026, 12, 6, 10, 0, tzinfo=ZoneInfo("Asia/Tehran"))
+TODAY = MOMENT.date()
+
+
+@pytest.fixture(autouse=True)
+def clock() -> Iterator[None]:
+    with time_machine.travel(MOMENT, tick=True):
+        yield
 
 
 def free_socket() -> socket.socket:
@@ -42,8 +53,8 @@ async def server(orm: str) -> AsyncIterator[str]:
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
     running = uvicorn.Server(config)
     task = asyncio.create_task(running.serve(sockets=[listener]))
-    while not running.started:
-        await asyncio.sleep(0.01)
+    while not running.started:  # uvicorn offers no event for it
+        await asyncio.sleep(0.01)  # noqa: ASYNC110
     try:
         yield f"http://127.0.0.1:{listener.getsockname()[1]}"
     finally:

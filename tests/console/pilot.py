@@ -32,3 +32,15 @@ async def sign_in(pilot: Pilot, username: str, password: str = PASSWORD) -> None
     pilot.app.screen.query_one("#password").focus()
     await pilot.press("enter")
     await until(pilot, lambda: isinstance(pilot.app.screen, HomeScreen))
+
+
+async def screenshot(pilot: Pilot) -> str:
+    """The screen as SVG once it is still (blinking cursors held on, animations over)."""
+    from textual.widgets import Input
+
+    for field in pilot.app.screen.query(Input):
+        field.cursor_blink = False
+    await pilot.pause()
+    await pilot.wait_for_scheduled_animations()
+    await pilot.pause()
+    return pilot.app.export_screenshot()
