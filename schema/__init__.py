@@ -22,6 +22,7 @@ from schema.campaigns import CampaignMutations, CampaignQueries
 from schema.counter import CounterMutations, CounterQueries
 from schema.devices import DeviceMutations
 from schema.games import GameMutations, GameQueries
+from schema.happycalls import HappyCallMutations, HappyCallQueries
 from schema.home import HomeQueries
 from schema.inbox import InboxMutations
 from schema.journeys import JourneyMutations, JourneyQueries
@@ -47,6 +48,7 @@ class Query(
     GameQueries,
     CampaignQueries,
     JourneyQueries,
+    HappyCallQueries,
 ):
     pass
 
@@ -67,6 +69,7 @@ class Mutation(
     GameMutations,
     CampaignMutations,
     JourneyMutations,
+    HappyCallMutations,
 ):
     pass
 

@@ -107,19 +107,21 @@ def on_ten(question: Question, score: int) -> float:
     return float(score)
 
 
-def _options(question: Question, counts: dict[int, int]) -> list[Option]:
+def labels(question: Question) -> list[tuple[int, Text]]:
+    """The answers a question can have, each by its value (a choice's position, a rating, 1
+    for yes and 0 for no) and in words; none for a text question."""
     match question.kind:
         case QuestionKind.CHOICE:
-            labels = [
-                (n, Text(c.text, c.text_fa or c.text)) for n, c in enumerate(question.choices)
-            ]
+            return [(n, Text(c.text, c.text_fa or c.text)) for n, c in enumerate(question.choices)]
         case QuestionKind.RATING:
-            labels = [(n, Text(str(n), fa_number(n))) for n in range(MAX_RATING + 1)]
+            return [(n, Text(str(n), fa_number(n))) for n in range(MAX_RATING + 1)]
         case QuestionKind.YES_NO:
-            labels = list(YES_NO)
-        case _:
-            labels = []
-    return [Option(value, text, counts.get(value, 0)) for value, text in labels]
+            return list(YES_NO)
+    return []
+
+
+def _options(question: Question, counts: dict[int, int]) -> list[Option]:
+    return [Option(value, text, counts.get(value, 0)) for value, text in labels(question)]
 
 
 async def results(actor: Actor, survey_id: int, scope: Scope | None = None) -> SurveyResults:
