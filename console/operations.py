@@ -34,7 +34,7 @@ mutation RefreshSession($refreshToken: String!) {
     + SESSION
 )
 
-PURCHASE = "id at amount branch { id name code } items { name quantity amount }"
+PURCHASE = "id occurredAt amount branch { id name code } items { name quantity amount }"
 COMPLAINT = (
     "id category note status raisedAt raisedBy closedAt branch { name } followUps { at by note }"
 )

@@ -59,7 +59,7 @@ class Purchase:
     @classmethod
     def from_json(cls, data: Json) -> Purchase:
         return cls(
-            datetime.fromisoformat(data["at"]),
+            datetime.fromisoformat(data["occurredAt"]),
             data["branch"]["name"],
             int(data["amount"]),
             [Item(i["name"], int(i["quantity"]), int(i["amount"])) for i in data["items"]],

@@ -33,6 +33,7 @@ OUTCOME_KEYS = [
 
 class CallScreen(Screen[None]):
     CSS_PATH = "../styles/call.tcss"
+    AUTO_FOCUS = ""  # arrows and digits belong to the script, not to a scrolling card
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("1", "digit(1)", "Answer 1-4 / 0-10"),
         *(Binding(str(d), f"digit({d})", show=False) for d in (0, 2, 3, 4, 5, 6, 7, 8, 9)),
@@ -71,7 +72,9 @@ class CallScreen(Screen[None]):
         fa = console_of(self).settings.language == "fa"
         return (question.text_fa or question.text_en) if fa else question.text_en
 
-    def show_script(self) -> None:
+    def show_script(self, type_in: bool = True) -> None:
+        """The questions and answers so far; a text question takes the keys unless `type_in`
+        is off."""
         writer = console_of(self).writer
         language = console_of(self).settings.language
         lines = Text()
@@ -100,6 +103,7 @@ class CallScreen(Screen[None]):
         if text_input.display:
             assert current is not None
             text_input.value = str(self.script.answers.get(current.code, ""))
+        if text_input.display and type_in:
             text_input.focus()
         else:
             self.set_focus(None)
@@ -123,7 +127,10 @@ class CallScreen(Screen[None]):
     @on(Input.Submitted, "#answer-text")
     def text_answered(self, event: Input.Submitted) -> None:
         self.script.text(event.value)
-        self.action_move(1)
+        if self.script.position < len(self.script.questions) - 1:
+            self.action_move(1)
+        else:  # the script is done: the keys go back to the outcomes
+            self.show_script(type_in=False)
 
     @on(Input.Changed, "#answer-text")
     def text_typed(self, event: Input.Changed) -> None:

@@ -58,8 +58,15 @@ class HomeScreen(Screen[None]):
             return staff is not None and staff.supervises
         return True
 
+    def on_mount(self) -> None:
+        self.watch(self.app, "unsent", self._sent, init=False)
+
     def on_screen_resume(self) -> None:
         self.action_refresh()
+
+    def _sent(self, unsent: int) -> None:
+        if unsent == 0:  # what was just sent counts in today's numbers
+            self.action_refresh()
 
     def action_refresh(self) -> None:
         self.load_stats()

@@ -41,6 +41,7 @@ def export_csv(supervision: Supervision, folder: Path) -> Path:
 
 class SupervisorScreen(Screen[None]):
     CSS_PATH = "../styles/supervisor.tcss"
+    AUTO_FOCUS = ""  # the keys are the screen's; Tab reaches the days
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("r", "refresh", "Refresh"),
         Binding("e", "export", "Export CSV"),
@@ -71,7 +72,6 @@ class SupervisorScreen(Screen[None]):
         self.query_one("#questions", DataTable).add_columns(
             "Branch", "Question", "Answers", "Average"
         )
-        self.set_focus(None)
         self.action_refresh()
         self.set_interval(LIVE_SECONDS, self.action_refresh)
 

@@ -70,15 +70,13 @@ class Club:
 async def open_club(persian: bool = False) -> Club:
     """A branch, a CALL survey, and a rule that calls every first purchase."""
     manager = await f.manager()
-    branch = await staff.create_branch(
-        SYSTEM, code="TJR", name="تجریش" if persian else "Tajrish"
-    )
+    branch = await staff.create_branch(SYSTEM, code="TJR", name="تجریش" if persian else "Tajrish")
     survey = await manage.create(manager, call_survey(persian))
     await rules.create(
         manager,
         {
             "name": "First purchases",
-            "trigger": "FIRST_PURCHASE",
+            "trigger": "first_purchase",
             "survey_id": survey.id,
             "deadline_hours": 48,
             "priority": 5,

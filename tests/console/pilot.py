@@ -9,7 +9,7 @@ from textual.pilot import Pilot
 
 from tests.factories import PASSWORD
 
-WAIT_SECONDS = 10
+WAIT_SECONDS = 30  # a loaded machine (CI) is slow; a working one takes well under a second
 
 
 async def until(pilot: Pilot, condition: Callable[[], bool]) -> None:

@@ -8,10 +8,10 @@ import pytest
 from pytest_textual_snapshot import SVGImageExtension
 from syrupy.assertion import SnapshotAssertion
 
-#from console.screens.call import CallScreen
-#from console.screens.supervisor import SupervisorScreen
-#from loyalty.models import Role
-#from tests.console.club import PHONE, buyer, open_club
+# from console.screens.call import CallScreen
+# from console.screens.supervisor import SupervisorScreen
+# from loyalty.models import Role
+# from tests.console.club import PHONE, buyer, open_club
 from tests.console.conftest import ConsoleFactory
 from tests.console.pilot import screenshot, until
 
