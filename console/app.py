@@ -30,6 +30,7 @@ class Console(App[None]):
 
     TITLE = "Happy calls"
     CSS_PATH = "styles/console.tcss"
+    ENABLE_COMMAND_PALETTE = False  # every action has its own key in the footer
     BINDINGS: ClassVar[list[BindingType]] = [Binding("ctrl+q", "quit", "Quit", priority=True)]
 
     unsent: reactive[int] = reactive(0)  # results kept here that the server has not answered

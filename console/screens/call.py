@@ -22,12 +22,12 @@ from console.script import Script
 from console.widgets import Status, UnsentCount, console_of
 
 OUTCOME_KEYS = [
-    ("c", "COMPLETED", "Completed"),
+    ("c", "COMPLETED", "Done"),
     ("a", "NO_ANSWER", "No answer"),
     ("b", "BUSY", "Busy"),
-    ("w", "WRONG_NUMBER", "Wrong number"),
-    ("l", "CALL_BACK", "Call back later"),
-    ("x", "DO_NOT_CALL", "Do not call"),
+    ("w", "WRONG_NUMBER", "Wrong #"),
+    ("l", "CALL_BACK", "Later"),
+    ("x", "DO_NOT_CALL", "Opt out"),
 ]
 
 
@@ -35,16 +35,16 @@ class CallScreen(Screen[None]):
     CSS_PATH = "../styles/call.tcss"
     AUTO_FOCUS = ""  # arrows and digits belong to the script, not to a scrolling card
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("1", "digit(1)", "Answer 1-4 / 0-10"),
+        Binding("1", "digit(1)", "Answer", key_display="0-9"),
         *(Binding(str(d), f"digit({d})", show=False) for d in (0, 2, 3, 4, 5, 6, 7, 8, 9)),
-        Binding("y", "yes_no(True)", "Yes"),
-        Binding("n", "yes_no(False)", "No"),
-        Binding("down,enter", "move(1)", "Next question"),
-        Binding("up", "move(-1)", "Previous"),
-        Binding("backspace", "clear", "Clear answer", show=False),
-        Binding("exclamation_mark", "complaint", "! Complaint"),
+        Binding("y", "yes_no(True)", "Yes/No", key_display="y/n"),
+        Binding("n", "yes_no(False)", show=False),
+        Binding("down,enter", "move(1)", "Next"),
+        Binding("up", "move(-1)", "Back"),
+        Binding("backspace", "clear", "Clear"),
+        Binding("exclamation_mark", "complaint", "Complaint", key_display="!"),
         *(Binding(key, f"outcome('{outcome}')", label) for key, outcome, label in OUTCOME_KEYS),
-        Binding("escape", "give_back", "Give back"),
+        Binding("escape", "give_back", "Release"),
     ]
 
     def __init__(self, call: HappyCall) -> None:
@@ -63,7 +63,7 @@ class CallScreen(Screen[None]):
                 yield Input(placeholder="Type the answer, Enter to go on", id="answer-text")
                 yield UnsentCount(id="unsent")
                 yield Status(id="status")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.show_script()

@@ -50,7 +50,7 @@ class HomeScreen(Screen[None]):
             yield Static("", id="stats")
             yield UnsentCount(id="unsent")
             yield Status(id="status")
-        yield Footer()
+        yield Footer(compact=True)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "supervise":

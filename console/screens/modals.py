@@ -42,7 +42,7 @@ class ComplaintScreen(ModalScreen[tuple[str, str] | None]):
             yield Input(placeholder="Category number, then Enter", id="category", max_length=1)
             yield Input(placeholder="Note, then Enter", id="note")
             yield Status(id="status")
-        yield Footer()
+        yield Footer(compact=True)
 
     @on(Input.Submitted, "#category")
     def category_chosen(self, event: Input.Submitted) -> None:
@@ -78,7 +78,7 @@ class CallBackScreen(ModalScreen[datetime | None]):
             yield Label("Call back at", classes="title")
             yield Input(placeholder=f"HH:MM, or YYYY/MM/DD HH:MM ({calendar})", id="when")
             yield Status(id="status")
-        yield Footer()
+        yield Footer(compact=True)
 
     @on(Input.Submitted, "#when")
     def chosen(self, event: Input.Submitted) -> None:

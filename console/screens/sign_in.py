@@ -22,7 +22,7 @@ class SignInScreen(Screen[None]):
             yield Input(placeholder="Username", id="username")
             yield Input(placeholder="Password", password=True, id="password")
             yield Status(id="status")
-        yield Footer()
+        yield Footer(compact=True)
 
     @on(Input.Submitted, "#username")
     def next_field(self) -> None:

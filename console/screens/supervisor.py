@@ -66,7 +66,7 @@ class SupervisorScreen(Screen[None]):
         with Vertical(id="tables"):
             yield DataTable(id="questions", cursor_type="row")
         yield Status(id="status")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#questions", DataTable).add_columns(

@@ -53,7 +53,7 @@ async def server(orm: str) -> AsyncIterator[str]:
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
     running = uvicorn.Server(config)
     task = asyncio.create_task(running.serve(sockets=[listener]))
-    while not running.started:  # uvicorn offers no event for it
+    while not running.started:  # noqa: ASYNC110 (uvicorn offers no event for it)
         await asyncio.sleep(0.01)
     try:
         yield f"http://127.0.0.1:{listener.getsockname()[1]}"

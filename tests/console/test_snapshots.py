@@ -7,15 +7,18 @@ from __future__ import annotations
 import pytest
 from pytest_textual_snapshot import SVGImageExtension
 from syrupy.assertion import SnapshotAssertion
+from textual.widgets import Static
 
-# from console.screens.call import CallScreen
-# from console.screens.supervisor import SupervisorScreen
-# from loyalty.models import Role
-# from tests.console.club import PHONE, buyer, open_club
-from tests.console.conftest import ConsoleFactory
-from tests.console.pilot import screenshot, until
+from console.client import Client
+from console.screens.call import CallScreen
+from console.screens.supervisor import SupervisorScreen
+from loyalty.models import Role
+from tests.console.club import PHONE, buyer, open_club
+from tests.console.conftest import ConsoleFactory, make_staff
+from tests.console.pilot import screenshot, sign_in, until
+from tests.factories import PASSWORD
 
-SIZE = (120, 36)
+SIZE = (132, 36)  # a terminal filling a small laptop screen
 LANGUAGES = {
     "en": {"language": "en", "calendar": "gregorian"},
     "fa": {"language": "fa", "calendar": "jalali"},
@@ -32,4 +35,76 @@ async def test_sign_in(console_for: ConsoleFactory, svg: SnapshotAssertion, lang
     app = console_for(server="http://calls.club.test:8000", **LANGUAGES[language])
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: app.focused is not None)
+        assert await screenshot(pilot) == svg
+
+
+async def a_completed_call(persian: bool) -> None:
+    """Two members bought; the first was called and answered (the second waits)."""
+    club = await open_club(persian)
+    await buyer(club, persian, phone=PHONE)
+    await buyer(club, persian)
+    await make_staff("sara", Role.OPERATOR, "سارا" if persian else "Sara")
+    await make_staff("boss", Role.SUPERVISOR, "مدیر" if persian else "Boss")
+
+
+async def record_completed(server: str) -> None:
+    client = Client(server)
+    try:
+        await client.sign_in("sara", PASSWORD)
+        call = await client.claim_next("snapshot-claim")
+        assert call is not None
+        answers = [
+            {"question": "nps", "rating": 9},
+            {"question": "again", "yes": True},
+            {"question": "staff", "choice": 2},
+        ]
+        await client.record_outcome(
+            {"callId": call.id, "outcome": "COMPLETED", "answers": answers, "idempotencyKey": "s"}
+        )
+    finally:
+        await client.aclose()
+
+
+def shown(app: object, selector: str) -> str:
+    return str(app.screen.query_one(selector, Static).render())  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+async def test_home(
+    console_for: ConsoleFactory, server: str, svg: SnapshotAssertion, language: str
+) -> None:
+    await a_completed_call(language == "fa")
+    await record_completed(server)
+    app = console_for(**LANGUAGES[language])
+    async with app.run_test(size=SIZE) as pilot:
+        await sign_in(pilot, "sara")
+        await until(pilot, lambda: "Calls today" in shown(app, "#stats"))
+        await until(pilot, lambda: shown(app, "#status") == "")
+        assert await screenshot(pilot) == svg
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+async def test_call(console_for: ConsoleFactory, svg: SnapshotAssertion, language: str) -> None:
+    await a_completed_call(language == "fa")
+    app = console_for(**LANGUAGES[language])
+    async with app.run_test(size=SIZE) as pilot:
+        await sign_in(pilot, "sara")
+        await pilot.press("n")
+        await until(pilot, lambda: isinstance(app.screen, CallScreen))
+        await pilot.press("8", "enter", "y", "enter")  # on to the choices
+        assert await screenshot(pilot) == svg
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+async def test_supervisor(
+    console_for: ConsoleFactory, server: str, svg: SnapshotAssertion, language: str
+) -> None:
+    await a_completed_call(language == "fa")
+    await record_completed(server)
+    app = console_for(**LANGUAGES[language])
+    async with app.run_test(size=SIZE) as pilot:
+        await sign_in(pilot, "boss")
+        await pilot.press("s")
+        await until(pilot, lambda: isinstance(app.screen, SupervisorScreen))
+        await until(pilot, lambda: "Queue: 1" in shown(app, "#live"))
         assert await screenshot(pilot) == svg
