@@ -266,7 +266,8 @@ def _demo(args: argparse.Namespace) -> int:
             f"({report.member_purchases:,} by members, {report.line_items:,} line items), "
             f"{report.top_ups} credit top-ups, {report.credit_spends} credit spends, "
             f"{report.point_redemptions} rewards redeemed with points, {report.refunds} refunds; "
-            f"{report.rules} earning rules and {len(demo.DEMO_TIERS)} tiers"
+            f"{report.rules} earning rules and {len(demo.DEMO_TIERS)} tiers; "
+            f"{report.happy_calls} happy calls queued"
         )
         print("staff sign-in (username / role / branch):")
         for login in report.staff:

@@ -40,6 +40,8 @@ SCHEDULE: tuple[Scheduled, ...] = (
     # Every 10 minutes: birthdays begin at midnight in the club's zone, and a big day (a new
     # product announced to every member) goes on where the last run's time budget ended.
     Scheduled(tasks.run_journeys, {"minute": set(range(0, 60, 10)), "second": 20}),
+    # Every 5 minutes: a purchase is queued for its call soon after it is made.
+    Scheduled(tasks.fill_happy_calls, {"minute": set(range(0, 60, 5)), "second": 25}),
 )
 
 

@@ -16,6 +16,7 @@ from typing import Any
 from loyalty import leaderboard, outbox
 from loyalty.campaigns import sending as campaigns
 from loyalty.games import lottery
+from loyalty.happycalls import queue as happy_calls
 from loyalty.journeys import events as journey_events
 from loyalty.journeys import runs as journey_runs
 from loyalty.journeys import triggers
@@ -102,3 +103,9 @@ async def run_journeys(ctx: Mapping[str, Any], at: str | None = None) -> dict[st
         datetime.fromisoformat(at) if at else None, budget=JOURNEYS_BUDGET
     )
     return {"days": run.days, "sent": run.sent, "held": run.held, "unfinished": run.unfinished}
+
+
+async def fill_happy_calls(ctx: Mapping[str, Any]) -> dict[str, int]:
+    """Queue happy calls for recent purchases; expire late calls, release lapsed claims."""
+    run = await happy_calls.fill()
+    return {"queued": run.queued, "expired": run.expired, "released": run.released}

@@ -24,6 +24,8 @@ from loyalty.actors import SYSTEM, Actor
 from loyalty.errors import Conflict
 from loyalty.games import lottery
 from loyalty.games.lottery import LotteryPrizeSpec, LotterySpec
+from loyalty.happycalls import queue as happy_call_queue
+from loyalty.happycalls import rules as happy_call_rules
 from loyalty.ledger import Balances, Purse
 from loyalty.members import Profile
 from loyalty.models import (
@@ -105,6 +107,7 @@ class DemoStaff:
 STAFF = (
     DemoStaff("manager", Role.MANAGER, None, "مدیر باشگاه"),
     DemoStaff("operator", Role.OPERATOR, None, "اپراتور مرکز تماس"),
+    DemoStaff("supervisor", Role.SUPERVISOR, None, "سرپرست مرکز تماس"),
     DemoStaff("cashier.tehran", Role.CASHIER, "THR-VANAK", "صندوق‌دار ونک"),
     DemoStaff("station.tehran", Role.STATION, "THR-VANAK", "ایستگاه کارت ونک"),
     DemoStaff("cashier.isfahan", Role.CASHIER, "ISF-JOLFA", "صندوق‌دار جلفا"),
@@ -556,6 +559,8 @@ DEMO_TIERS = (
 DEMO_POLICIES = {
     "tiers": {"metric": "points_earned", "period": "rolling_days", "window_days": 365},
     "expiry": {"mode": "months_after_earning", "months": 12},
+    # Calls are handed out at any hour, so the console has work whenever the demo is tried.
+    "happy_calls": {"calling_hours_from": "00:00:00", "calling_hours_until": "00:00:00"},
 }
 _SURVEY_CHOICES = [
     {"text": "Poor", "text_fa": "ضعیف", "score": 1},
@@ -587,6 +592,60 @@ DEMO_SURVEY = {
     "open_days": 14,
     "points": 20,
 }
+
+
+# Read out by operators on a happy call: any kind of question.
+DEMO_CALL_SCRIPT = {
+    "name": "Happy call after a visit",
+    "name_fa": "تماس رضایت‌سنجی پس از خرید",
+    "channel": "call",
+    "questions": [
+        {
+            "code": "recommend",
+            "kind": "rating",
+            "text": "From 0 to 10, would you recommend us to a friend?",
+            "text_fa": "از ۰ تا ۱۰ چقدر ما را به دوستانتان پیشنهاد می‌کنید؟",
+        },
+        {
+            "code": "service",
+            "kind": "choice",
+            "text": "How was our service?",
+            "text_fa": "برخورد و سرعت کار ما چطور بود؟",
+            "choices": _SURVEY_CHOICES,
+        },
+        {
+            "code": "again",
+            "kind": "yes_no",
+            "text": "Will you visit us again?",
+            "text_fa": "دوباره به ما سر می‌زنید؟",
+        },
+        {
+            "code": "comment",
+            "kind": "text",
+            "text": "Anything else you would like to tell us?",
+            "text_fa": "نکته‌ی دیگری هست که بخواهید بگویید؟",
+            "required": False,
+        },
+    ],
+}
+# Which purchases operators call about (the script is added when it is created).
+DEMO_HAPPY_CALL_RULES = (
+    {"name": "اولین خرید", "trigger": "first_purchase", "priority": 10, "deadline_hours": 72},
+    {
+        "name": "خریدهای بالای ۵۰۰ هزار تومان",
+        "trigger": "amount_at_least",
+        "min_amount": 5_000_000,
+        "priority": 5,
+        "deadline_hours": 48,
+    },
+    {
+        "name": "نمونه‌ی ۳۰٪ از خریدهای هر شعبه",
+        "trigger": "sample",
+        "sample_percent": 30,
+        "priority": 1,
+        "deadline_hours": 48,
+    },
+)
 
 
 DEMO_REWARDS = (
@@ -647,6 +706,9 @@ async def _programme(manager: Actor, now: datetime) -> int:
     for rule in DEMO_RULES:
         await rules.create(manager, rule)
     await surveys.create(manager, DEMO_SURVEY)
+    script = await surveys.create(manager, DEMO_CALL_SCRIPT)
+    for happy_call_rule in DEMO_HAPPY_CALL_RULES:
+        await happy_call_rules.create(manager, {**happy_call_rule, "survey_id": script.id})
     catalogue = [await rewards.create(manager, spec) for spec in DEMO_REWARDS]
     await stamp_cards.create(manager, _coffee_card(catalogue[0].id))
     raffle = await lottery.create(manager, _raffle(now))
@@ -668,6 +730,7 @@ class DemoReport:
     point_redemptions: int = 0
     refunds: int = 0
     rules: int = 0
+    happy_calls: int = 0
     seconds: float = 0.0
 
 
@@ -817,6 +880,7 @@ async def load(
             report.refunds += 1
         if n % 500 == 0:
             say(f"recorded {n:,} of {total:,} purchases")
+    report.happy_calls = (await happy_call_queue.fill(now)).queued
     report.seconds = time.monotonic() - started
     return report
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from datetime import date
 
+from pydantic import ValidationError
+from pydantic.alias_generators import to_camel
+
 from loyalty.errors import ErrorCode, InvalidInput
 
 # Far above any real purchase or balance, far below what a BIGINT holds (so sums cannot overflow).
@@ -45,3 +48,11 @@ def birthday(value: date, today: date) -> date:
             f"birthday is more than {MAX_AGE_YEARS} years ago: check the year", field="birthday"
         )
     return value
+
+
+def refusal(error: ValidationError) -> InvalidInput:
+    """A definition's first fault, naming the input field as the API does (camelCase)."""
+    first = error.errors()[0]
+    field = ".".join(to_camel(p) if isinstance(p, str) else str(p) for p in first["loc"])
+    message = first["msg"].removeprefix("Value error, ")
+    return InvalidInput(f"{field}: {message}" if field else message, field=field or None)

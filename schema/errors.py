@@ -5,6 +5,7 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, ParamSpec, TypeVar, Union
 
 import strawberry
+from pydantic.alias_generators import to_camel
 
 from loyalty import errors as domain
 from schema.scalars import BigInt
@@ -111,6 +112,12 @@ def to_error(exc: domain.DomainError) -> Error:
 
 P = ParamSpec("P")
 R = TypeVar("R")
+
+
+def named_as_input(error: domain.InvalidInput, prefix: str) -> domain.InvalidInput:
+    """The domain names a setting `messaging.quiet_from`; the input calls it `quietFrom`."""
+    field = to_camel((error.field or "").removeprefix(prefix))
+    return domain.InvalidInput(error.message.replace(error.field or "", field, 1), field=field)
 
 
 def returns_errors(resolver: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R | Any]]:

@@ -12,7 +12,6 @@ from strawberry.types import Info
 from loyalty import models as m
 from loyalty.errors import InvalidInput
 from loyalty.happycalls import card, complaints, outcomes, queue, rules, stats
-from loyalty.journeys.definitions import camel
 from loyalty.programme import policies
 from loyalty.programme.explain import Text
 from schema.context import Context
@@ -22,9 +21,11 @@ from schema.errors import (
     ConflictError,
     NotFoundError,
     VersionConflictError,
+    named_as_input,
     result_union,
     returns_errors,
 )
+from schema.home import Offer
 from schema.profile import MessageChannel
 from schema.scalars import BigInt
 from schema.surveys import Survey, SurveyAnswerInput
@@ -301,13 +302,6 @@ class CallCardMessage:
     body: str = strawberry.field(description="Its text.")
 
 
-@strawberry.type(description="An offer the member can get, to mention on the call.")
-class CallCardOffer:
-    title: str = strawberry.field(description="Its name.")
-    description: str = strawberry.field(description="What it gives.")
-    ready: bool = strawberry.field(description="The member can have it now.")
-
-
 @strawberry.type(description="What an operator sees of the member while calling.")
 class CallCard:
     member_id: strawberry.ID = strawberry.field(description="The member.")
@@ -324,8 +318,8 @@ class CallCard:
     recent_messages: list[CallCardMessage] = strawberry.field(
         description="The last five sent, newest first."
     )
-    offers: list[CallCardOffer] = strawberry.field(
-        description="Offers the member can get: ready ones first."
+    offers: list[Offer] = strawberry.field(
+        description="Offers the member can get, to mention: ready ones first."
     )
 
     @classmethod
@@ -359,14 +353,7 @@ class CallCard:
                 )
                 for x in c.recent_messages
             ],
-            offers=[
-                CallCardOffer(
-                    title=o.title.pick(language),
-                    description=o.details.pick(language),
-                    ready=o.ready,
-                )
-                for o in c.offers
-            ],
+            offers=[Offer.from_domain(o, language) for o in c.offers],
         )
 
 
@@ -622,12 +609,6 @@ def _supervision(s: stats.Supervision, branches: dict[int, m.Branch], language: 
     )
 
 
-def _policy_field(error: InvalidInput) -> InvalidInput:
-    """The domain names `happy_calls.claim_minutes`; the input calls it `claimMinutes`."""
-    field = camel((error.field or "").removeprefix("happy_calls."))
-    return InvalidInput(error.message.replace(error.field or "", field, 1), field=field)
-
-
 def _optional_id(value: strawberry.ID | None, field: str) -> int | None:
     return parse_id(value, field) if value is not None else None
 
@@ -749,7 +730,7 @@ class HappyCallMutations:
                 expected_version=input.expected_version,
             )
         except InvalidInput as error:
-            raise _policy_field(error) from None
+            raise named_as_input(error, "happy_calls.") from None
         return HappyCallPolicySaved(policy=HappyCallPolicy.from_domain(policy, version))  # type: ignore[arg-type]
 
     @strawberry.mutation(

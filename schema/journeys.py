@@ -19,6 +19,7 @@ from schema.errors import (
     INPUT,
     NotFoundError,
     VersionConflictError,
+    named_as_input,
     result_union,
     returns_errors,
 )
@@ -313,12 +314,6 @@ MessagingPolicyResult = result_union(
 )
 
 
-def _policy_field(error: InvalidInput) -> InvalidInput:
-    """The domain names `messaging.quiet_from`; the input calls it `quietFrom`."""
-    field = definitions.camel((error.field or "").removeprefix("messaging."))
-    return InvalidInput(error.message.replace(error.field or "", field, 1), field=field)
-
-
 @strawberry.type
 class JourneyQueries:
     @strawberry.field(description="Manager: the journeys, newest first.")
@@ -429,7 +424,7 @@ class JourneyMutations:
                 expected_version=input.expected_version,
             )
         except InvalidInput as error:
-            raise _policy_field(error) from None
+            raise named_as_input(error, "messaging.") from None
         return MessagingPolicySaved(policy=MessagingPolicy.from_domain(policy, version))  # type: ignore[arg-type]
 
 

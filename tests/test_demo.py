@@ -8,6 +8,8 @@ from datetime import UTC, datetime, timedelta
 from loyalty import demo
 from loyalty.models import (
     Branch,
+    HappyCall,
+    HappyCallStatus,
     JournalTransaction,
     LotteryEntry,
     Member,
@@ -74,6 +76,8 @@ async def test_a_small_demo_club_loads_and_reconciles() -> None:
     assert await Reward.all().count() == len(demo.DEMO_REWARDS)
     assert await StampProgress.filter(completed__gt=0).exists()
     assert await LotteryEntry.all().exists()
+    # The call centre has work: calls queued by the happy-call rules, read out from a script.
+    assert report.happy_calls == await HappyCall.filter(status=HappyCallStatus.QUEUED).count() >= 1
 
     check = await reconcile()
     assert check.ok, (check.mismatches, check.unbalanced)

@@ -24,7 +24,7 @@ from loyalty.models import (
     Survey,
     SurveyAnswer,
 )
-from loyalty.programme import offers, snapshot
+from loyalty.programme import offers, snapshot, tiers
 from loyalty.programme import standing as standings
 from loyalty.programme.explain import Text
 from loyalty.programme.offers import MemberOffer
@@ -115,16 +115,17 @@ async def _earlier_calls(member_id: int) -> list[EarlierCall]:
     ]
 
 
-async def _offers(member_id: int, points: int, at: datetime) -> list[MemberOffer]:
-    programme = await snapshot.current()
-    standing = await standings.get(member_id)
-    return await offers.for_member_now(programme, standing, points, at)
-
-
-async def _tier_name(member_id: int) -> Text | None:
-    standing = await standings.get(member_id)
-    tier = (await snapshot.current()).tier(standing.tier_id)  # type: ignore[attr-defined]
-    return Text(tier.name, tier.name_fa or tier.name) if tier else None
+async def _tier_and_offers(
+    member_id: int, points: int, at: datetime
+) -> tuple[Text | None, list[MemberOffer]]:
+    """The member's tier's name (as the app shows it) and the offers they can get."""
+    programme, standing = await snapshot.current(), await standings.get(member_id)
+    progress, found = await asyncio.gather(
+        tiers.progress_of(standing, programme, at),
+        offers.for_member_now(programme, standing, points, at),
+    )
+    tier = progress.tier
+    return (Text(tier.name, tier.name_fa or tier.name) if tier else None), found
 
 
 async def card(actor: Actor, call_id: int, at: datetime | None = None) -> CallCard:
@@ -133,8 +134,8 @@ async def card(actor: Actor, call_id: int, at: datetime | None = None) -> CallCa
     now = at or datetime.now(UTC)
     member_id = call.member_id  # type: ignore[attr-defined]
     member, balances = await Member.get(id=member_id), await ledger.balances(member_id)
-    tier_name, purchases, earlier, raised, messages, found = await asyncio.gather(
-        _tier_name(member_id),
+    (tier_name, found), purchases, earlier, raised, messages = await asyncio.gather(
+        _tier_and_offers(member_id, balances.points, now),
         Purchase.filter(member_id=member_id)
         .order_by("-occurred_at", "-id")
         .limit(SHOWN)
@@ -142,6 +143,5 @@ async def card(actor: Actor, call_id: int, at: datetime | None = None) -> CallCa
         _earlier_calls(member_id),
         complaints.of_member(member_id, now),
         Message.filter(member_id=member_id, status=MessageStatus.SENT).order_by("-id").limit(SHOWN),
-        _offers(member_id, balances.points, now),
     )
     return CallCard(member, tier_name, balances, purchases, earlier, raised, messages, found)

@@ -62,6 +62,7 @@ def _next_state(
         "claimed_by_id": None,
         "claimed_until": None,
         "attempts": attempts,
+        "outcome": outcome,
     }
     finished = {
         "status": HappyCallStatus.DONE,
@@ -77,19 +78,15 @@ def _next_state(
             # Tried again at another hour of the day: people keep to routines.
             tried = [*call.tried_hours, at.astimezone(get_settings().zone).hour]
             later = at + timedelta(minutes=policy.retry_after_minutes)
-            return {
-                **requeued,
-                "outcome": outcome,
-                "tried_hours": tried,
-                "retry_at": queue.next_try(policy, later, tried),
-            }
+            retry_at = queue.next_try(policy, later, tried)
+            return {**requeued, "tried_hours": tried, "retry_at": retry_at}
         case HappyCallOutcome.BUSY:
             later = at + timedelta(minutes=policy.busy_retry_minutes)
-            return {**requeued, "outcome": outcome, "retry_at": queue.next_try(policy, later, [])}
+            return {**requeued, "retry_at": queue.next_try(policy, later, [])}
         case HappyCallOutcome.CALL_BACK:
             assert call_back_at is not None
             due_by = max(call.due_by, call_back_at + CALL_BACK_WINDOW)
-            return {**requeued, "outcome": outcome, "retry_at": call_back_at, "due_by": due_by}
+            return {**requeued, "retry_at": call_back_at, "due_by": due_by}
     return finished
 
 
@@ -143,7 +140,9 @@ async def _respond(
     return response
 
 
-async def _member_side(actor: Actor, call: HappyCall, outcome: HappyCallOutcome, at: datetime):
+async def _member_side(
+    actor: Actor, call: HappyCall, outcome: HappyCallOutcome, at: datetime
+) -> None:
     """A wrong number or a member who asks not to be called: no call to them is left open."""
     member_id = call.member_id  # type: ignore[attr-defined]
     if outcome is HappyCallOutcome.DO_NOT_CALL:
@@ -216,6 +215,7 @@ async def record(
         if outcome is HappyCallOutcome.COMPLETED:
             response = await _respond(current, survey, actor, stored, comment, digest, now)
             await HappyCallAttempt.filter(id=attempt.id).update(response_id=response.id)
+            attempt.response_id = response.id  # type: ignore[attr-defined]
         if outcome in FINAL_FOR_MEMBER:
             await _member_side(actor, current, outcome, now)
         return attempt

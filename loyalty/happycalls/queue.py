@@ -186,7 +186,7 @@ async def _callable_members(
         ).values_list("id", flat=True)
     )
     recent = await HappyCall.filter(
-        member_id__in=allowed, created_at__gt=at - timedelta(days=policy.recent_call_days)
+        member_id__in=allowed, queued_at__gt=at - timedelta(days=policy.recent_call_days)
     ).values_list("member_id", flat=True)
     return allowed - set(recent)
 
@@ -218,6 +218,7 @@ async def _queue_batch(
                     trigger=rule.trigger,
                     priority=rule.priority,
                     due_by=due_by,
+                    queued_at=at,
                 )
             except IntegrityError:
                 break  # queued a moment ago by a run alongside

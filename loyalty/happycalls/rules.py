@@ -18,7 +18,7 @@ from loyalty.models import Branch, HappyCallRule, HappyCallTrigger, Role, Survey
 from loyalty.programme import audit
 from loyalty.programme.coupons import paged
 from loyalty.surveys.definitions import MAX_RATING
-from loyalty.validation import MAX_RIAL
+from loyalty.validation import MAX_RIAL, refusal
 
 ENTITY = "happy_call_rule"
 MAX_DEADLINE_HOURS = 30 * 24
@@ -46,18 +46,11 @@ class Definition(BaseModel):
     active: bool = True
 
 
-def _invalid(error: ValidationError) -> InvalidInput:
-    first = error.errors()[0]
-    field = ".".join(to_camel(p) if isinstance(p, str) else str(p) for p in first["loc"])
-    message = first["msg"].removeprefix("Value error, ")
-    return InvalidInput(f"{field}: {message}" if field else message, field=field or None)
-
-
 async def _cleaned(raw: Mapping[str, object]) -> dict:
     try:
         definition = Definition.model_validate(dict(raw))
     except ValidationError as error:
-        raise _invalid(error) from None
+        raise refusal(error) from None
     wanted = SETTING[definition.trigger]
     for name in filter(None, SETTING.values()):
         given = getattr(definition, name) is not None

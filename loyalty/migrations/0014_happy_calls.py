@@ -210,7 +210,7 @@ class Migration(migrations.Migration):
                     ),
                 ),
                 ("version", fields.IntField(default=1)),
-                ("created_at", fields.DatetimeField(auto_now=False, auto_now_add=True)),
+                ("queued_at", fields.DatetimeField(auto_now=False, auto_now_add=False)),
                 (
                     "finished_at",
                     fields.DatetimeField(null=True, auto_now=False, auto_now_add=False),
@@ -221,7 +221,7 @@ class Migration(migrations.Migration):
                 "app": "loyalty",
                 "indexes": [
                     Index(fields=["status", "priority", "due_by"]),
-                    Index(fields=["member_id", "created_at"]),
+                    Index(fields=["member_id", "queued_at"]),
                 ],
                 "pk_attr": "id",
                 "table_description": "One member to call about one purchase (changed only by conditional UPDATEs).",

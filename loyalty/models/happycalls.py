@@ -92,12 +92,12 @@ class HappyCall(Model):
     outcome = fields.CharEnumField(HappyCallOutcome, max_length=12, null=True)
     # Every change is a conditional UPDATE on it: two operators never hold the call at once.
     version = fields.IntField(default=1)
-    created_at = fields.DatetimeField(auto_now_add=True)
+    queued_at = fields.DatetimeField()
     finished_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "happy_call"
-        indexes = (("status", "priority", "due_by"), ("member_id", "created_at"))
+        indexes = (("status", "priority", "due_by"), ("member_id", "queued_at"))
 
 
 class HappyCallAttempt(Model):

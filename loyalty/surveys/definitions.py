@@ -8,12 +8,11 @@ from datetime import datetime
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
-from pydantic.alias_generators import to_camel
 
 from loyalty.errors import InvalidInput
 from loyalty.models import QuestionKind, SurveyChannel
 from loyalty.programme.coupons import validity
-from loyalty.validation import MAX_POINTS, MAX_RIAL
+from loyalty.validation import MAX_POINTS, MAX_RIAL, refusal
 
 APP_CHOICES = 4
 MAX_QUESTIONS = 20
@@ -71,13 +70,6 @@ class Definition(_Strict):
     active: bool = True
 
 
-def _invalid(error: ValidationError) -> InvalidInput:
-    first = error.errors()[0]
-    field = ".".join(to_camel(p) if isinstance(p, str) else str(p) for p in first["loc"])
-    message = first["msg"].removeprefix("Value error, ")
-    return InvalidInput(f"{field}: {message}" if field else message, field=field or None)
-
-
 def _checked(questions: list[Question]) -> list[Question]:
     """Questions with their codes (given ones kept, the others q1, q2... by position), each
     unique, and the choices their kinds take."""
@@ -123,7 +115,7 @@ def parse(raw: Mapping[str, object]) -> Definition:
     try:
         definition = Definition.model_validate(dict(raw))
     except ValidationError as error:
-        raise _invalid(error) from None
+        raise refusal(error) from None
     validity(definition.starts_at, definition.ends_at)
     questions = _checked(definition.questions)
     if definition.channel is SurveyChannel.APP:

@@ -163,6 +163,7 @@ def test_the_schedule_without_redis_leaves_out_only_what_looks_after_redis() -> 
         "draw_lotteries",
         "start_campaigns",
         "run_journeys",
+        "fill_happy_calls",
     }
 
 
