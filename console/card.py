@@ -48,7 +48,13 @@ def card_text(writer: Writer, card: Card, purchase: Purchase | None) -> str:
             "Recent messages",
             [f"{writer.moment(m.at)}  {m.channel}  {t(m.title)}" for m in card.messages],
         ),
-        ("Offers to mention", [f"{t(o.title)}: {t(o.description)}" for o in card.offers]),
+        (
+            "Offers to mention",
+            [
+                f"{t(o.title)}: {t(o.details)}" + ("" if o.ready else " (not yet)")
+                for o in card.offers
+            ],
+        ),
     ]
     for title, entries in sections:
         lines += ["", f"{title}:", *(entries or ["-"])]

@@ -53,7 +53,7 @@ fragment Call on HappyCall {{
     earlierCalls {{ at outcome operatorName answers {{ question answer }} }}
     complaints {{ {COMPLAINT} }}
     recentMessages {{ at channel title body }}
-    offers {{ title description }}
+    offers {{ title details ready }}
   }}
 }}
 """

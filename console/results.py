@@ -145,7 +145,8 @@ class Message:
 @dataclass(frozen=True)
 class Offer:
     title: str
-    description: str
+    details: str
+    ready: bool  # the member gets it now; otherwise the details say what it takes
 
 
 @dataclass(frozen=True)
@@ -186,7 +187,7 @@ class Card:
                 Message(datetime.fromisoformat(m["at"]), m["channel"], m["title"], m["body"])
                 for m in data["recentMessages"]
             ],
-            offers=[Offer(o["title"], o["description"]) for o in data["offers"]],
+            offers=[Offer(o["title"], o["details"], o["ready"]) for o in data["offers"]],
         )
 
 

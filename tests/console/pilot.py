@@ -14,9 +14,14 @@ WAIT_SECONDS = 30  # a loaded machine (CI) is slow; a working one takes well und
 
 async def until(pilot: Pilot, condition: Callable[[], bool]) -> None:
     """Let the app run until the condition holds (its workers talk to a real server)."""
-    async with asyncio.timeout(WAIT_SECONDS):
-        while not condition():
-            await pilot.pause(0.02)
+    try:
+        async with asyncio.timeout(WAIT_SECONDS):
+            while not condition():
+                await pilot.pause(0.02)
+    except TimeoutError:
+        app = pilot.app
+        told = [n.message for n in app._notifications]
+        raise AssertionError(f"still waiting on {app.screen!r}; notifications: {told}") from None
 
 
 async def type_text(pilot: Pilot, text: str) -> None:

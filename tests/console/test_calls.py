@@ -114,6 +114,26 @@ async def test_one_key_turns_the_current_answer_into_a_complaint(
     )
 
 
+async def test_nobody_to_call_is_said_and_a_call_given_back_returns_to_the_queue(
+    console_for: ConsoleFactory,
+) -> None:
+    await make_staff("sara", Role.OPERATOR)
+    app = console_for()
+    async with app.run_test(size=(140, 45)) as pilot:
+        await sign_in(pilot, "sara")
+        await pilot.press("n")
+        await until(
+            pilot, lambda: "Nobody to call" in str(app.screen.query_one("#status").render())
+        )
+        club = await open_club()
+        await buyer(club)
+        await claim(pilot)
+        assert (await HappyCall.get()).status == "claimed"
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, HomeScreen))
+    assert (await HappyCall.get()).status == "queued"
+
+
 async def test_two_consoles_claiming_at_once_never_get_the_same_call(server: str) -> None:
     club = await open_club()
     for _ in range(6):

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
+from console.client import Client
 from console.screens.home import HomeScreen
 from console.widgets import Status
 from loyalty.models import Role
 from tests.console.conftest import ConsoleFactory, make_staff
 from tests.console.pilot import sign_in, until
+from tests.factories import PASSWORD
 
 
 async def test_an_operator_signs_in_and_a_wrong_password_is_told(
@@ -30,13 +33,17 @@ async def test_an_operator_signs_in_and_a_wrong_password_is_told(
         assert app.client.staff is not None and app.client.staff.role == "OPERATOR"
 
 
-async def test_an_expired_access_token_is_refreshed_before_use(console_for: ConsoleFactory) -> None:
+async def test_an_expired_access_token_is_refreshed_before_use(server: str) -> None:
     await make_staff("sara", Role.OPERATOR)
-    app = console_for()
-    await app.client.sign_in("sara", "correct horse battery")
-    assert app.client.tokens is not None
-    first = app.client.tokens
-    app.client.tokens = type(first)(first.access, datetime(2000, 1, 1, tzinfo=UTC), first.refresh)
-    await app.client._refresh()
-    assert app.client.tokens.refresh != first.refresh
-    await app.client.aclose()
+    client = Client(server)
+    try:
+        await client.sign_in("sara", PASSWORD)
+        assert client.tokens is not None
+        first = client.tokens
+        client.tokens = replace(first, access_expires_at=datetime(2000, 1, 1, tzinfo=UTC))
+        stats = await client.my_stats()
+        assert stats.calls == 0
+        assert client.tokens.refresh != first.refresh
+        assert client.tokens.access_expires_at > datetime.now(UTC)
+    finally:
+        await client.aclose()
