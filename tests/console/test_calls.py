@@ -24,21 +24,29 @@ async def claim(pilot) -> CallScreen:  # type: ignore[no-untyped-def]
     return pilot.app.screen
 
 
+async def sara_claims(pilot) -> CallScreen:  # type: ignore[no-untyped-def]
+    await sign_in(pilot, "sara")
+    return await claim(pilot)
+
+
 async def back_home_and_sent(pilot) -> None:  # type: ignore[no-untyped-def]
     await until(pilot, lambda: isinstance(pilot.app.screen, HomeScreen) and pilot.app.unsent == 0)
     await pilot.app.workers.wait_for_complete()
 
 
-async def test_an_operator_claims_answers_the_script_and_completes_the_call(
-    console_for: ConsoleFactory,
-) -> None:
-    club = await open_club()
-    await buyer(club)
+@pytest.fixture
+async def a_call_waits(orm: str) -> None:
+    """Sara, an operator, and one member's first purchase queued for a call."""
+    await buyer(await open_club())
     await make_staff("sara", Role.OPERATOR, "Sara")
+
+
+async def test_an_operator_claims_answers_the_script_and_completes_the_call(
+    console_for: ConsoleFactory, a_call_waits: None
+) -> None:
     app = console_for()
     async with app.run_test(size=(140, 45)) as pilot:
-        await sign_in(pilot, "sara")
-        call = await claim(pilot)
+        call = await sara_claims(pilot)
         card = str(call.query_one("#card-text").render())
         assert "Sara Ahmadi" in card and "Latte ×1" in card and "Tajrish" in card
         await pilot.press("c")  # nothing answered yet: refused on the spot
@@ -65,15 +73,11 @@ async def test_an_operator_claims_answers_the_script_and_completes_the_call(
      ("l", "CALL_BACK")],
 )  # fmt: skip
 async def test_each_outcome_is_recorded_by_its_key(
-    console_for: ConsoleFactory, key: str, outcome: str
+    console_for: ConsoleFactory, key: str, outcome: str, a_call_waits: None
 ) -> None:
-    club = await open_club()
-    await buyer(club)
-    await make_staff("sara", Role.OPERATOR)
     app = console_for()
     async with app.run_test(size=(140, 45)) as pilot:
-        await sign_in(pilot, "sara")
-        await claim(pilot)
+        await sara_claims(pilot)
         await pilot.press(key)
         if outcome == "CALL_BACK":
             await type_text(pilot, f"{app.now().date() + timedelta(days=1)} 10:30")
@@ -87,15 +91,11 @@ async def test_each_outcome_is_recorded_by_its_key(
 
 
 async def test_one_key_turns_the_current_answer_into_a_complaint(
-    console_for: ConsoleFactory,
+    console_for: ConsoleFactory, a_call_waits: None
 ) -> None:
-    club = await open_club()
-    await buyer(club)
-    await make_staff("sara", Role.OPERATOR)
     app = console_for()
     async with app.run_test(size=(140, 45)) as pilot:
-        await sign_in(pilot, "sara")
-        call = await claim(pilot)
+        call = await sara_claims(pilot)
         await pilot.press("enter", "enter")  # to the staff question
         await pilot.press("1")
         await pilot.press("exclamation_mark")
@@ -152,15 +152,11 @@ async def test_two_consoles_claiming_at_once_never_get_the_same_call(server: str
 
 
 async def test_a_dropped_connection_mid_call_loses_nothing_and_sends_once(
-    console_for: ConsoleFactory, proxy: Proxy
+    console_for: ConsoleFactory, proxy: Proxy, a_call_waits: None
 ) -> None:
-    club = await open_club()
-    await buyer(club)
-    await make_staff("sara", Role.OPERATOR)
     app = console_for(server=f"http://127.0.0.1:{proxy.port}")
     async with app.run_test(size=(140, 45)) as pilot:
-        await sign_in(pilot, "sara")
-        await claim(pilot)
+        await sara_claims(pilot)
         await pilot.press("9", "enter", "y", "enter", "2")
         await proxy.cut()
         await pilot.press("c")
@@ -177,16 +173,12 @@ async def test_a_dropped_connection_mid_call_loses_nothing_and_sends_once(
 
 
 async def test_a_restarted_console_sends_what_was_left(
-    console_for: ConsoleFactory, proxy: Proxy
+    console_for: ConsoleFactory, proxy: Proxy, a_call_waits: None
 ) -> None:
-    club = await open_club()
-    await buyer(club)
-    await make_staff("sara", Role.OPERATOR)
     through_proxy = f"http://127.0.0.1:{proxy.port}"
     first = console_for(server=through_proxy)
     async with first.run_test(size=(140, 45)) as pilot:
-        await sign_in(pilot, "sara")
-        await claim(pilot)
+        await sara_claims(pilot)
         await proxy.cut()
         await pilot.press("a")
         await until(pilot, lambda: isinstance(first.screen, HomeScreen))
@@ -201,10 +193,7 @@ async def test_a_restarted_console_sends_what_was_left(
     assert [a.outcome for a in await HappyCallAttempt.all()] == ["no_answer"]
 
 
-async def test_a_resend_with_the_same_key_records_once(server: str) -> None:
-    club = await open_club()
-    await buyer(club)
-    await make_staff("sara", Role.OPERATOR)
+async def test_a_resend_with_the_same_key_records_once(server: str, a_call_waits: None) -> None:
     client = Client(server)
     try:
         await client.sign_in("sara", PASSWORD)

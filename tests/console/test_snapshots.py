@@ -38,13 +38,16 @@ async def test_sign_in(console_for: ConsoleFactory, svg: SnapshotAssertion, lang
         assert await screenshot(pilot) == svg
 
 
-async def a_completed_call(persian: bool) -> None:
-    """Two members bought; the first was called and answered (the second waits)."""
+async def two_buyers(persian: bool, answered_on: str | None = None) -> None:
+    """Two members bought, both are queued for a call; with a server, Sara has called the
+    first and had the script answered."""
     club = await open_club(persian)
     await buyer(club, persian, phone=PHONE)
     await buyer(club, persian)
     await make_staff("sara", Role.OPERATOR, "سارا" if persian else "Sara")
     await make_staff("boss", Role.SUPERVISOR, "مدیر" if persian else "Boss")
+    if answered_on is not None:
+        await record_completed(answered_on)
 
 
 async def record_completed(server: str) -> None:
@@ -73,8 +76,7 @@ def shown(app: object, selector: str) -> str:
 async def test_home(
     console_for: ConsoleFactory, server: str, svg: SnapshotAssertion, language: str
 ) -> None:
-    await a_completed_call(language == "fa")
-    await record_completed(server)
+    await two_buyers(language == "fa", answered_on=server)
     app = console_for(**LANGUAGES[language])
     async with app.run_test(size=SIZE) as pilot:
         await sign_in(pilot, "sara")
@@ -85,7 +87,7 @@ async def test_home(
 
 @pytest.mark.parametrize("language", LANGUAGES)
 async def test_call(console_for: ConsoleFactory, svg: SnapshotAssertion, language: str) -> None:
-    await a_completed_call(language == "fa")
+    await two_buyers(language == "fa")
     app = console_for(**LANGUAGES[language])
     async with app.run_test(size=SIZE) as pilot:
         await sign_in(pilot, "sara")
@@ -99,8 +101,7 @@ async def test_call(console_for: ConsoleFactory, svg: SnapshotAssertion, languag
 async def test_supervisor(
     console_for: ConsoleFactory, server: str, svg: SnapshotAssertion, language: str
 ) -> None:
-    await a_completed_call(language == "fa")
-    await record_completed(server)
+    await two_buyers(language == "fa", answered_on=server)
     app = console_for(**LANGUAGES[language])
     async with app.run_test(size=SIZE) as pilot:
         await sign_in(pilot, "boss")
