@@ -64,6 +64,7 @@ class Console(App[None]):
         from console.screens.home import HomeScreen
 
         self.switch_screen(HomeScreen())
+        self.unsent = self.outbox.count(self.operator)  # left by an earlier session, maybe
         self.deliver_unsent()
 
     def keep(self, kind: Kind, payload: dict[str, Any]) -> str:
@@ -79,7 +80,6 @@ class Console(App[None]):
             await self.client.record_outcome(item.payload)
         else:
             await self.client.raise_complaint(item.payload)
-        self.unsent = self.outbox.count(self.operator) - 1
 
     @work(exclusive=True, group="outbox")
     async def deliver_unsent(self) -> None:

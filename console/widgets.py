@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, cast
 from textual.widgets import Static
 
 if TYPE_CHECKING:
+    from textual.dom import DOMNode
+
     from console.app import Console
 
 
@@ -37,6 +39,6 @@ class Status(Static):
         self.update("")
 
 
-def console_of(widget: Static | object) -> Console:
+def console_of(node: DOMNode) -> Console:
     """The app, typed: screens reach the client, outbox and writer through it."""
-    return cast("Console", widget.app)  # type: ignore[attr-defined]
+    return cast("Console", node.app)
