@@ -33,6 +33,7 @@ from schema.types import (
     AfterCursor,
     Branch,
     Connection,
+    Language,
     PageSize,
     Purchase,
     StaffUser,
@@ -62,6 +63,16 @@ HappyCallOutcome = strawberry.enum(
 ComplaintCategory = strawberry.enum(m.ComplaintCategory, description="What a complaint is about.")
 ComplaintStatus = strawberry.enum(m.ComplaintStatus, description="OPEN or CLOSED.")
 VERSION = "The version you read; a change made since then is a VERSION_CONFLICT."
+
+
+InLanguage = Annotated[
+    Language | None,
+    strawberry.argument(description="Words in this language (staff read Persian by default)."),
+]
+
+
+async def _language(info: Info[Context, None], chosen: m.Language | None) -> str:
+    return (chosen or await info.context.language()).value
 
 
 def _id(value: int | None) -> strawberry.ID | None:
@@ -381,9 +392,9 @@ class HappyCall:
         return Survey.from_model(await card.script_of(self.record))
 
     @strawberry.field(description="The member's card.")
-    async def card(self, info: Info[Context, None]) -> CallCard:
+    async def card(self, info: Info[Context, None], language: InLanguage = None) -> CallCard:
         found = await card.card(info.context.require_actor(), self.record.id)
-        return CallCard.from_domain(found, (await info.context.language()).value)
+        return CallCard.from_domain(found, await _language(info, language))
 
     @classmethod
     def from_model(cls, c: m.HappyCall) -> HappyCall:
@@ -673,6 +684,7 @@ class HappyCallQueries:
         branch_id: Annotated[
             strawberry.ID | None, strawberry.argument(description="Only this branch.")
         ] = None,
+        language: InLanguage = None,
     ) -> HappyCallSupervision:
         found = await stats.supervision(
             info.context.require_actor(), from_, to, branch_id=_optional_id(branch_id, "branchId")
@@ -680,7 +692,7 @@ class HappyCallQueries:
         branches = {
             b.id: b for b in await m.Branch.filter(id__in={q.branch_id for q in found.questions})
         }
-        return _supervision(found, branches, (await info.context.language()).value)
+        return _supervision(found, branches, await _language(info, language))
 
 
 @strawberry.type

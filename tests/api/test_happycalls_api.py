@@ -104,8 +104,8 @@ query($status: ComplaintStatus) {
 }"""
 MY_STATS = "{ myHappyCallStats { day calls completed completionRate averageSatisfaction } }"
 SUPERVISION = """
-query($from: Date!, $to: Date!) {
-  happyCallSupervision(from: $from, to: $to) {
+query($from: Date!, $to: Date!, $language: Language) {
+  happyCallSupervision(from: $from, to: $to, language: $language) {
     queueSize claimedNow overdue expired
     operators { operator { username role } calls completed completionRate averageSatisfaction }
     questions { branch { code } question text answers average }
@@ -355,6 +355,9 @@ async def test_supervisors_see_the_call_centre_and_others_do_not(api: Api) -> No
         "note": (1, None, "THR"),
     }
     assert next(q["text"] for q in seen["questions"] if q["question"] == "staff") == "کارکنان"
+    english = await api.call(SUPERVISION, {**window, "language": "EN"}, supervisor)
+    texts = {q["question"]: q["text"] for q in english["happyCallSupervision"]["questions"]}
+    assert texts["staff"] == "The staff were"
     denied = await api.post(SUPERVISION, window, operator)
     assert denied["errors"][0]["extensions"]["code"] == "PERMISSION_DENIED"
     cashier = await api.staff_token(Role.CASHIER)
