@@ -113,6 +113,6 @@ def make_console(
     """The console for these settings (default: from the environment); `today` fixes the
     date the supervisor view starts from (tests)."""
     settings = settings or ConsoleSettings()
-    client = Client(settings.server, timeout=settings.request_seconds)
+    client = Client(settings.server, timeout=settings.request_seconds, language=settings.language)
     outbox = Outbox(settings.unsent_path)
     return Console(settings, client, outbox, today or (lambda: datetime.now(settings.zone).date()))

@@ -34,8 +34,9 @@ class Unreachable(Exception):
 
 
 class Client:
-    def __init__(self, server: str, timeout: float = 10.0) -> None:
+    def __init__(self, server: str, timeout: float = 10.0, language: str = "fa") -> None:
         self.http = httpx.AsyncClient(base_url=server.rstrip("/"), timeout=timeout)
+        self.language = language.upper()  # the card's and reports' words: FA or EN
         self.tokens: Tokens | None = None
         self.staff: Staff | None = None
 
@@ -94,7 +95,9 @@ class Client:
 
     async def claim_next(self, idempotency_key: str) -> HappyCall | None:
         result = await self._execute(
-            ops.CLAIM_NEXT, "claimNextHappyCall", {"idempotencyKey": idempotency_key}
+            ops.CLAIM_NEXT,
+            "claimNextHappyCall",
+            {"idempotencyKey": idempotency_key, "language": self.language},
         )
         return HappyCall.from_json(result["call"]) if result["call"] else None
 
@@ -113,7 +116,11 @@ class Client:
     async def supervision(
         self, first_day: date, last_day: date, branch_id: str | None = None
     ) -> Supervision:
-        variables = {"from": first_day.isoformat(), "to": last_day.isoformat()}
+        variables = {
+            "from": first_day.isoformat(),
+            "to": last_day.isoformat(),
+            "language": self.language,
+        }
         if branch_id:
             variables["branchId"] = branch_id
         data = await self._execute(ops.SUPERVISION, "happyCallSupervision", variables)

@@ -47,7 +47,7 @@ fragment Call on HappyCall {{
     id nameEn nameFa
     questions {{ code kind required textEn textFa choices {{ textEn textFa }} }}
   }}
-  card {{
+  card(language: $language) {{
     memberId name phone tier points credit
     recentPurchases {{ {PURCHASE} }}
     earlierCalls {{ at outcome operatorName answers {{ question answer }} }}
@@ -60,7 +60,7 @@ fragment Call on HappyCall {{
 
 CLAIM_NEXT = (
     """
-mutation ClaimNextHappyCall($idempotencyKey: String!) {
+mutation ClaimNextHappyCall($idempotencyKey: String!, $language: Language) {
   claimNextHappyCall(input: {idempotencyKey: $idempotencyKey}) {
     __typename
     ... on HappyCallClaimed { call { ...Call } }
@@ -108,8 +108,8 @@ query MyHappyCallStats { myHappyCallStats { calls completed completionRate avera
 """
 
 SUPERVISION = """
-query HappyCallSupervision($from: Date!, $to: Date!, $branchId: ID) {
-  happyCallSupervision(from: $from, to: $to, branchId: $branchId) {
+query HappyCallSupervision($from: Date!, $to: Date!, $branchId: ID, $language: Language) {
+  happyCallSupervision(from: $from, to: $to, branchId: $branchId, language: $language) {
     queueSize claimedNow overdue
     operators { operator { id displayName username } calls completed averageSatisfaction }
     questions { branch { id name code } question text answers average }
