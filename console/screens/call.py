@@ -11,7 +11,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, Static
+from textual.widgets import Footer, Input, Static
 
 from console.card import card_text
 from console.client import ApiError, Unreachable
@@ -54,7 +54,6 @@ class CallScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         writer = console_of(self).writer
-        yield Header()
         with Horizontal():
             with VerticalScroll(id="card"):
                 yield Static(card_text(writer, self.call.card, self.call.purchase), id="card-text")

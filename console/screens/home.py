@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Footer, Static
 
 from console.client import ApiError, Unreachable
 from console.results import OperatorStats
@@ -40,7 +40,6 @@ class HomeScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         staff = console_of(self).client.staff
         assert staff is not None
-        yield Header()
         with Vertical(id="home"):
             yield Static(
                 f"{console_of(self).writer.text(staff.display_name or staff.username)}"

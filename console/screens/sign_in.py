@@ -6,7 +6,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, Label
+from textual.widgets import Footer, Input, Label
 
 from console.client import ApiError, Unreachable
 from console.widgets import Status, console_of
@@ -16,7 +16,6 @@ class SignInScreen(Screen[None]):
     CSS_PATH = "../styles/sign_in.tcss"
 
     def compose(self) -> ComposeResult:
-        yield Header()
         with Vertical(id="sign-in"):
             yield Label(f"Server: {console_of(self).settings.server}", id="server")
             yield Input(placeholder="Username", id="username")

@@ -13,7 +13,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Input, Static
+from textual.widgets import DataTable, Footer, Input, Static
 from textual_plotext import PlotextPlot
 
 from console.client import ApiError, Unreachable
@@ -55,7 +55,6 @@ class SupervisorScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         writer = console_of(self).writer
         last = console_of(self).today()
-        yield Header()
         with Horizontal(id="range"):
             yield Input(writer.day(last - timedelta(days=DEFAULT_DAYS - 1)), id="first-day")
             yield Input(writer.day(last), id="last-day")
