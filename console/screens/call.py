@@ -65,7 +65,8 @@ class CallScreen(Screen[None]):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self.show_script()
+        # After the first refresh: under load, Mount has been seen before the children were in.
+        self.call_after_refresh(self.show_script)
 
     def _wording(self, question: Question) -> str:
         fa = console_of(self).settings.language == "fa"

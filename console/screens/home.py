@@ -72,15 +72,15 @@ class HomeScreen(Screen[None]):
 
     @work(exclusive=True, group="stats")
     async def load_stats(self) -> None:
-        status = self.query_one(Status)
-        status.loading("Loading your numbers")
+        # The numbers say they are loading themselves: the status line belongs to the claim.
+        numbers = self.query_one("#stats", Static)
+        numbers.update("Loading your numbers…")
         try:
             stats = await console_of(self).client.my_stats()
         except (ApiError, Unreachable) as error:
-            status.error(str(error))
+            numbers.update(f"Your numbers: {error}")
             return
-        self.query_one("#stats", Static).update(stats_text(stats))
-        status.clear()
+        numbers.update(stats_text(stats))
 
     def action_next_call(self) -> None:
         self.claim()

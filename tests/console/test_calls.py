@@ -19,8 +19,11 @@ from tests.factories import PASSWORD
 
 
 async def claim(pilot) -> CallScreen:  # type: ignore[no-untyped-def]
+    """Press the key for the next call; back when the script is on screen."""
     await pilot.press("n")
     await until(pilot, lambda: isinstance(pilot.app.screen, CallScreen))
+    await until(pilot, lambda: "▶" in str(pilot.app.screen.query_one("#questions").render()))
+    assert isinstance(pilot.app.screen, CallScreen)
     return pilot.app.screen
 
 
