@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
+from textual.app import App
 from textual.pilot import Pilot
 
 from tests.factories import PASSWORD
@@ -49,3 +50,9 @@ async def screenshot(pilot: Pilot) -> str:
     await pilot.wait_for_scheduled_animations()
     await pilot.pause()
     return pilot.app.export_screenshot()
+
+
+def shown(app: App, selector: str) -> str:
+    """What the widgets a selector names show; nothing while the screen is being put together
+    (a pushed screen is current before its widgets are in)."""
+    return "".join(str(widget.render()) for widget in app.screen.query(selector))

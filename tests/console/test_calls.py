@@ -14,7 +14,7 @@ from console.screens.home import HomeScreen
 from loyalty.models import Complaint, HappyCall, HappyCallAttempt, Role
 from tests.console.club import buyer, open_club
 from tests.console.conftest import TODAY, ConsoleFactory, Proxy, make_staff
-from tests.console.pilot import sign_in, type_text, until
+from tests.console.pilot import shown, sign_in, type_text, until
 from tests.factories import PASSWORD
 
 
@@ -22,7 +22,7 @@ async def claim(pilot) -> CallScreen:  # type: ignore[no-untyped-def]
     """Press the key for the next call; back when the script is on screen."""
     await pilot.press("n")
     await until(pilot, lambda: isinstance(pilot.app.screen, CallScreen))
-    await until(pilot, lambda: "▶" in str(pilot.app.screen.query_one("#questions").render()))
+    await until(pilot, lambda: "▶" in shown(pilot.app, "#questions"))
     assert isinstance(pilot.app.screen, CallScreen)
     return pilot.app.screen
 

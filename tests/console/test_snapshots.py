@@ -7,7 +7,6 @@ from __future__ import annotations
 import pytest
 from pytest_textual_snapshot import SVGImageExtension
 from syrupy.assertion import SnapshotAssertion
-from textual.widgets import Static
 
 from console.client import Client
 from console.screens.call import CallScreen
@@ -15,7 +14,7 @@ from console.screens.supervisor import SupervisorScreen
 from loyalty.models import Role
 from tests.console.club import PHONE, buyer, open_club
 from tests.console.conftest import ConsoleFactory, make_staff
-from tests.console.pilot import screenshot, sign_in, until
+from tests.console.pilot import screenshot, shown, sign_in, until
 from tests.factories import PASSWORD
 
 SIZE = (132, 36)  # a terminal filling a small laptop screen
@@ -66,10 +65,6 @@ async def record_completed(server: str) -> None:
         )
     finally:
         await client.aclose()
-
-
-def shown(app: object, selector: str) -> str:
-    return str(app.screen.query_one(selector, Static).render())  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
