@@ -37,6 +37,17 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _console(args: argparse.Namespace) -> int:
+    from console.app import make_console
+    from console.settings import ConsoleSettings
+
+    settings = ConsoleSettings()
+    if args.server:
+        settings = settings.model_copy(update={"server": args.server})
+    make_console(settings).run()
+    return 0
+
+
 def _worker(args: argparse.Namespace) -> int:
     from arq.worker import run_worker
 
@@ -323,6 +334,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--log-level", default="info")
     serve.add_argument("--access-log", action=argparse.BooleanOptionalAction, default=True)
     serve.set_defaults(run=_serve)
+
+    console = commands.add_parser("console", help="the happy-call console for operators")
+    console.add_argument(
+        "--server", help="the API's URL (default: LOYALTY_CONSOLE_SERVER, or http://127.0.0.1:8000)"
+    )
+    console.set_defaults(run=_console)
 
     worker = commands.add_parser(
         "worker", help="run the background jobs: arq on Redis, the schedule, the outbox"

@@ -1,4 +1,5 @@
-"""The layers stay apart: import-linter's contracts, and a runtime check of the domain."""
+"""The layers stay apart: import-linter's contracts, and runtime checks of the domain and of the
+console and the NFC station (HTTP clients of the API, which load nothing of the server)."""
 
 from __future__ import annotations
 
@@ -26,14 +27,30 @@ def test_import_linter_contracts_hold() -> None:
     assert "0 broken" in result.stdout
 
 
-def test_importing_the_whole_domain_loads_no_framework() -> None:
+def modules_loaded_by(package: str, forbidden: list[str]) -> str:
+    """The forbidden top-level modules importing every module of a package loads."""
     code = (
-        "import pkgutil, sys, importlib, loyalty\n"
-        "for m in pkgutil.walk_packages(loyalty.__path__, 'loyalty.'):\n"
+        f"import pkgutil, sys, importlib, {package}\n"
+        f"for m in pkgutil.walk_packages({package}.__path__, '{package}.'):\n"
         "    importlib.import_module(m.name)\n"
-        f"bad = sorted(n for n in sys.modules if n.split('.')[0] in {FRAMEWORKS!r})\n"
+        f"bad = sorted(n for n in sys.modules if n.split('.')[0] in {forbidden!r})\n"
         "print(','.join(bad))\n"
     )
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
                             check=True)  # fmt: skip
-    assert result.stdout.strip() == ""
+    return result.stdout.strip()
+
+
+def test_importing_the_whole_domain_loads_no_framework() -> None:
+    assert modules_loaded_by("loyalty", FRAMEWORKS) == ""
+
+
+SERVER = ["loyalty", "schema", "api", "jobs", "strawberry", "starlette", "tortoise"]
+
+
+def test_importing_the_whole_console_loads_nothing_of_the_server() -> None:
+    assert modules_loaded_by("console", SERVER) == ""
+
+
+def test_importing_the_whole_station_loads_nothing_of_the_server() -> None:
+    assert modules_loaded_by("nfc_station", SERVER) == ""

@@ -1,0 +1,61 @@
+"""The member's card as text: who they are, what they bought, what they said before."""
+
+from __future__ import annotations
+
+from console.results import Card, Purchase
+from console.text import Writer
+
+
+def purchase_line(writer: Writer, purchase: Purchase) -> str:
+    items = ", ".join(f"{writer.text(item.name)} ×{item.quantity}" for item in purchase.items)
+    return (
+        f"{writer.moment(purchase.at)}  {writer.text(purchase.branch)}  "
+        f"{writer.money(purchase.amount)}" + (f"\n    {items}" if items else "")
+    )
+
+
+def card_text(writer: Writer, card: Card, purchase: Purchase | None) -> str:
+    t = writer.text
+    lines = [
+        t(card.name),
+        f"Phone: {card.phone}",
+        f"Tier: {t(card.tier) if card.tier else '-'}",
+        f"Points: {card.points:,}   Credit: {writer.money(card.credit)}",
+    ]
+    if purchase is not None:
+        lines += ["", "This call is about:", purchase_line(writer, purchase)]
+    sections: list[tuple[str, list[str]]] = [
+        ("Last purchases", [purchase_line(writer, p) for p in card.purchases]),
+        (
+            "Earlier calls",
+            [
+                f"{writer.moment(c.at)}  {c.outcome or '-'}  {t(c.operator)}"
+                + "".join(f"\n    {t(a.question)}: {t(a.answer)}" for a in c.answers)
+                for c in card.earlier_calls
+            ],
+        ),
+        (
+            "Complaints",
+            [
+                f"{writer.moment(c.raised_at)}  {c.category} {c.status}  {t(c.note)}"
+                + "".join(
+                    f"\n    {writer.moment(f.at)} {t(f.by)}: {t(f.note)}" for f in c.follow_ups
+                )
+                for c in card.complaints
+            ],
+        ),
+        (
+            "Recent messages",
+            [f"{writer.moment(m.at)}  {m.channel}  {t(m.title)}" for m in card.messages],
+        ),
+        (
+            "Offers to mention",
+            [
+                f"{t(o.title)}: {t(o.details)}" + ("" if o.ready else " (not yet)")
+                for o in card.offers
+            ],
+        ),
+    ]
+    for title, entries in sections:
+        lines += ["", f"{title}:", *(entries or ["-"])]
+    return "\n".join(lines)

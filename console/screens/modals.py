@@ -1,0 +1,97 @@
+"""Small dialogs over the call: a complaint, a time to call back."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+from typing import ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Footer, Input, Label, Static
+
+from console.widgets import Status, console_of
+
+CATEGORIES = ["PRODUCT", "SERVICE", "STAFF", "PRICE", "CLEANLINESS", "WAITING_TIME", "OTHER"]
+
+
+class ComplaintScreen(ModalScreen[tuple[str, str] | None]):
+    """A complaint from the current answer: a category (its number) and a note."""
+
+    CSS_PATH = "../styles/modals.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "dismiss(None)", "Cancel")]
+
+    def __init__(self, question: str) -> None:
+        super().__init__()
+        self.question = question
+        self.category: str | None = None
+
+    def compose(self) -> ComposeResult:
+        writer = console_of(self).writer
+        with Vertical(classes="dialog"):
+            yield Label("Complaint", classes="title")
+            yield Static(writer.text(self.question), id="question")
+            yield Static(
+                "\n".join(
+                    f"{n}) {c.replace('_', ' ').lower()}" for n, c in enumerate(CATEGORIES, 1)
+                ),
+                id="categories",
+            )
+            yield Input(placeholder="Category number, then Enter", id="category", max_length=1)
+            yield Input(placeholder="Note, then Enter", id="note")
+            yield Status(id="status")
+        yield Footer(compact=True)
+
+    @on(Input.Submitted, "#category")
+    def category_chosen(self, event: Input.Submitted) -> None:
+        value = event.value.strip()
+        if not (value.isdigit() and 1 <= int(value) <= len(CATEGORIES)):
+            self.query_one(Status).error(f"A category is a number from 1 to {len(CATEGORIES)}.")
+            return
+        self.category = CATEGORIES[int(value) - 1]
+        self.query_one(Status).clear()
+        self.query_one("#note", Input).focus()
+
+    @on(Input.Submitted, "#note")
+    def note_written(self, event: Input.Submitted) -> None:
+        if self.category is None:
+            self.query_one("#category", Input).focus()
+            return
+        if not event.value.strip():
+            self.query_one(Status).error("Write a note for whoever follows it up.")
+            return
+        self.dismiss((self.category, event.value.strip()))
+
+
+class CallBackScreen(ModalScreen[datetime | None]):
+    """When the member asked to be called back: HH:MM today, or a day (the club's calendar)
+    and a time."""
+
+    CSS_PATH = "../styles/modals.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "dismiss(None)", "Cancel")]
+
+    def compose(self) -> ComposeResult:
+        calendar = console_of(self).settings.calendar
+        with Vertical(classes="dialog"):
+            yield Label("Call back at", classes="title")
+            yield Input(placeholder=f"HH:MM, or YYYY/MM/DD HH:MM ({calendar})", id="when")
+            yield Status(id="status")
+        yield Footer(compact=True)
+
+    @on(Input.Submitted, "#when")
+    def chosen(self, event: Input.Submitted) -> None:
+        console = console_of(self)
+        try:
+            *day_part, time_part = event.value.split()
+            hour, minute = (int(part) for part in time_part.split(":"))
+            day = console.writer.parse_day(day_part[0]) if day_part else console.now().date()
+            at = datetime.combine(day, time(hour, minute), tzinfo=console.settings.zone)
+        except ValueError:
+            self.query_one(Status).error("Write a time as 18:30, or a day and a time.")
+            return
+        if at <= console.now():
+            self.query_one(Status).error("That time has passed.")
+            return
+        self.dismiss(at)

@@ -1,0 +1,58 @@
+"""Driving a console with Pilot: typing, and waiting for its workers."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+from textual.app import App
+from textual.pilot import Pilot
+
+from tests.factories import PASSWORD
+
+WAIT_SECONDS = 30  # a loaded machine (CI) is slow; a working one takes well under a second
+
+
+async def until(pilot: Pilot, condition: Callable[[], bool]) -> None:
+    """Let the app run until the condition holds (its workers talk to a real server)."""
+    try:
+        async with asyncio.timeout(WAIT_SECONDS):
+            while not condition():
+                await pilot.pause(0.02)
+    except TimeoutError:
+        app = pilot.app
+        told = [n.message for n in app._notifications]
+        raise AssertionError(f"still waiting on {app.screen!r}; notifications: {told}") from None
+
+
+async def type_text(pilot: Pilot, text: str) -> None:
+    await pilot.press(*("space" if c == " " else c for c in text))
+
+
+async def sign_in(pilot: Pilot, username: str, password: str = PASSWORD) -> None:
+    from console.screens.home import HomeScreen
+
+    await until(pilot, lambda: pilot.app.focused is not None)
+    pilot.app.screen.query_one("#username").value = username  # type: ignore[attr-defined]
+    pilot.app.screen.query_one("#password").value = password  # type: ignore[attr-defined]
+    pilot.app.screen.query_one("#password").focus()
+    await pilot.press("enter")
+    await until(pilot, lambda: isinstance(pilot.app.screen, HomeScreen))
+
+
+async def screenshot(pilot: Pilot) -> str:
+    """The screen as SVG once it is still (blinking cursors held on, animations over)."""
+    from textual.widgets import Input
+
+    for field in pilot.app.screen.query(Input):
+        field.cursor_blink = False
+    await pilot.pause()
+    await pilot.wait_for_scheduled_animations()
+    await pilot.pause()
+    return pilot.app.export_screenshot()
+
+
+def shown(app: App, selector: str) -> str:
+    """What the widgets a selector names show; nothing while the screen is being put together
+    (a pushed screen is current before its widgets are in)."""
+    return "".join(str(widget.render()) for widget in app.screen.query(selector))
