@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 
 from console import operations as ops
-from console.results import HappyCall, Json, OperatorStats, Staff, Supervision, Tokens
+from console.results import Branch, HappyCall, Json, OperatorStats, Staff, Supervision, Tokens
 
 AUTHENTICATION_FAILED = "AUTHENTICATION_FAILED"
 # A token this close to its end is refreshed before it is used.
@@ -112,6 +112,10 @@ class Client:
 
     async def my_stats(self) -> OperatorStats:
         return OperatorStats.from_json(await self._execute(ops.MY_STATS, "myHappyCallStats"))
+
+    async def branches(self) -> list[Branch]:
+        branches = await self._execute(ops.BRANCHES, "branches")  # a list, not a result union
+        return [Branch.from_json(b) for b in branches]
 
     async def supervision(
         self, first_day: date, last_day: date, branch_id: str | None = None

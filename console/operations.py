@@ -107,6 +107,10 @@ MY_STATS = """
 query MyHappyCallStats { myHappyCallStats { calls completed completionRate averageSatisfaction } }
 """
 
+BRANCHES = """
+query Branches { branches { id name } }
+"""
+
 SUPERVISION = """
 query HappyCallSupervision($from: Date!, $to: Date!, $branchId: ID, $language: Language) {
   happyCallSupervision(from: $from, to: $to, branchId: $branchId, language: $language) {

@@ -43,6 +43,19 @@ class Tokens:
 
 
 @dataclass(frozen=True)
+class Branch:
+    id: str  # empty: every branch
+    name: str
+
+    @classmethod
+    def from_json(cls, data: Json) -> Branch:
+        return cls(data["id"], data["name"])
+
+
+ALL_BRANCHES = Branch("", "All branches")
+
+
+@dataclass(frozen=True)
 class Item:
     name: str
     quantity: int

@@ -1,4 +1,4 @@
-"""Small dialogs over the call: a complaint, a time to call back."""
+"""Small dialogs: a complaint, a time to call back, a branch to look at."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Input, Label, Static
+from textual.widgets import Footer, Input, Label, OptionList, Static
 
+from console.results import ALL_BRANCHES, Branch
 from console.widgets import Status, console_of
 
 CATEGORIES = ["PRODUCT", "SERVICE", "STAFF", "PRICE", "CLEANLINESS", "WAITING_TIME", "OTHER"]
@@ -95,3 +96,29 @@ class CallBackScreen(ModalScreen[datetime | None]):
             self.query_one(Status).error("That time has passed.")
             return
         self.dismiss(at)
+
+
+class BranchScreen(ModalScreen[Branch | None]):
+    """Which branch the supervisor looks at, or all of them (Escape keeps the current one)."""
+
+    CSS_PATH = "../styles/modals.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "dismiss(None)", "Cancel")]
+
+    def __init__(self, branches: list[Branch], current: Branch) -> None:
+        super().__init__()
+        self.branches = [ALL_BRANCHES, *branches]
+        self.current = current
+
+    def compose(self) -> ComposeResult:
+        text = console_of(self).writer.text
+        with Vertical(classes="dialog"):
+            yield Label("Branch", classes="title")
+            yield OptionList(*(text(b.name) for b in self.branches), id="branches")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one(OptionList).highlighted = self.branches.index(self.current)
+
+    @on(OptionList.OptionSelected)
+    def chosen(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(self.branches[event.option_index])

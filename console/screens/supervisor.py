@@ -17,7 +17,8 @@ from textual.widgets import DataTable, Footer, Input, Static
 from textual_plotext import PlotextPlot
 
 from console.client import ApiError, Unreachable
-from console.results import Supervision
+from console.results import ALL_BRANCHES, Supervision
+from console.screens.modals import BranchScreen
 from console.widgets import Status, console_of
 
 LIVE_SECONDS = 15  # how often the queue figures refresh on their own
@@ -44,6 +45,7 @@ class SupervisorScreen(Screen[None]):
     AUTO_FOCUS = ""  # the keys are the screen's; Tab reaches the days
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("r", "refresh", "Refresh"),
+        Binding("b", "choose_branch", "Branch"),
         Binding("e", "export", "Export CSV"),
         Binding("escape", "app.pop_screen", "Back"),
     ]
@@ -51,6 +53,7 @@ class SupervisorScreen(Screen[None]):
     def __init__(self) -> None:
         super().__init__()
         self.supervision: Supervision | None = None
+        self.branch = ALL_BRANCHES
 
     def compose(self) -> ComposeResult:
         writer = console_of(self).writer
@@ -94,7 +97,7 @@ class SupervisorScreen(Screen[None]):
             return
         status.loading("Loading")
         try:
-            self.supervision = await console.client.supervision(first, last)
+            self.supervision = await console.client.supervision(first, last, self.branch.id)
         except (ApiError, Unreachable) as error:
             status.error(str(error))
             return
@@ -104,8 +107,8 @@ class SupervisorScreen(Screen[None]):
     def show(self, supervision: Supervision) -> None:
         text = console_of(self).writer.text
         self.query_one("#live", Static).update(
-            f"Queue: {supervision.queue_size}   On calls now: {supervision.claimed_now}"
-            f"   Overdue: {supervision.overdue}"
+            f"{text(self.branch.name)}   Queue: {supervision.queue_size}"
+            f"   On calls now: {supervision.claimed_now}   Overdue: {supervision.overdue}"
         )
         operators = self.query_one("#per-operator", PlotextPlot)
         operators.plt.clear_data()
@@ -127,6 +130,21 @@ class SupervisorScreen(Screen[None]):
         for q in supervision.questions:
             average = "-" if q.average is None else f"{q.average:.1f}"
             table.add_row(text(q.branch), text(q.text), q.answers, average)
+
+    @work(exclusive=True, group="branches")
+    async def action_choose_branch(self) -> None:
+        status = self.query_one(Status)
+        status.loading("Loading branches")
+        try:
+            branches = await console_of(self).client.branches()
+        except (ApiError, Unreachable) as error:
+            status.error(str(error))
+            return
+        status.clear()
+        chosen = await self.app.push_screen_wait(BranchScreen(branches, self.branch))
+        if chosen is not None and chosen != self.branch:
+            self.branch = chosen
+            self.action_refresh()
 
     def action_export(self) -> None:
         if self.supervision is None:
