@@ -368,6 +368,12 @@ class CallCard:
         )
 
 
+@strawberry.type(description="When the club calls members, in its time zone.")
+class CallingHours:
+    start: time = strawberry.field(description="From (local time).")
+    end: time = strawberry.field(description="Until (local time; equal to start: any time).")
+
+
 @strawberry.type(description="A member to call about one purchase.")
 class HappyCall:
     id: strawberry.ID = strawberry.field(description="The call's id.")
@@ -390,6 +396,11 @@ class HappyCall:
     @strawberry.field(description="The survey to read out, with its questions.")
     async def script(self) -> Survey:
         return Survey.from_model(await card.script_of(self.record))
+
+    @strawberry.field(description="A call back must be asked for inside these hours.")
+    async def calling_hours(self) -> CallingHours:
+        policy = await queue.current_policy()
+        return CallingHours(start=policy.calling_hours_from, end=policy.calling_hours_until)
 
     @strawberry.field(description="The member's card.")
     async def card(self, info: Info[Context, None], language: InLanguage = None) -> CallCard:

@@ -90,11 +90,23 @@ def _next_state(
     return finished
 
 
+def _outside_calling_hours(policy: HappyCallPolicy, call_back_at: datetime) -> InvalidInput:
+    """Refused, not moved: the operator asks the member for a time the club calls at."""
+    asked = call_back_at.astimezone(get_settings().zone).strftime("%H:%M")
+    start, end = (f"{t:%H:%M}" for t in (policy.calling_hours_from, policy.calling_hours_until))
+    return InvalidInput(
+        f"callBackAt: {asked} is outside the club's calling hours ({start}-{end});"
+        " ask the member for a time inside them",
+        field="callBackAt",
+    )
+
+
 def _checked_input(
     outcome: HappyCallOutcome,
     survey: Survey,
     given: Sequence[Given],
     call_back_at: datetime | None,
+    policy: HappyCallPolicy,
     at: datetime,
 ) -> list[Answer]:
     if outcome is HappyCallOutcome.CALL_BACK:
@@ -104,6 +116,8 @@ def _checked_input(
             raise InvalidInput("callBackAt needs a time zone", field="callBackAt")
         if call_back_at <= at:
             raise InvalidInput("callBackAt must be in the future", field="callBackAt")
+        if not queue.calling(policy, call_back_at):
+            raise _outside_calling_hours(policy, call_back_at)
     elif call_back_at is not None:
         raise InvalidInput("callBackAt is only for CALL_BACK", field="callBackAt")
     if outcome is HappyCallOutcome.COMPLETED:
@@ -194,7 +208,8 @@ async def record(
     )
 
     async def write() -> HappyCallAttempt:
-        stored = _checked_input(outcome, survey, answers, call_back_at, now)
+        policy = await queue.current_policy()
+        stored = _checked_input(outcome, survey, answers, call_back_at, policy, now)
         attempt = await HappyCallAttempt.create(
             call_id=call.id,
             staff_id=staff_id,
@@ -207,7 +222,7 @@ async def record(
             at=now,
         )
         current = await HappyCall.get(id=call.id)
-        state = _next_state(current, outcome, call_back_at, await queue.current_policy(), now)
+        state = _next_state(current, outcome, call_back_at, policy, now)
         if current.claimed_by_id != staff_id or not await HappyCall.filter(  # type: ignore[attr-defined]
             id=current.id, version=current.version, status__in=queue.OPEN
         ).update(**state, version=current.version + 1):

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from loyalty import purchases
 from loyalty.happycalls import queue
 from loyalty.models import Branch, Role, Survey
+from loyalty.settings import get_settings
 from loyalty.surveys import manage
 from tests import factories as f
 from tests.api.conftest import Api
@@ -43,7 +44,7 @@ mutation($input: HappyCallPolicyInput!) {
 }"""
 POLICY = "{ happyCallPolicy { claimMinutes maxAttempts recentCallDays version } }"
 CALL = """
-  id status trigger priority dueBy attempts claimedUntil retryAt outcome
+  id status trigger priority dueBy attempts claimedUntil retryAt outcome callingHours { start end }
   purchase { id amount occurredAt branch { code name } items { name quantity amount } }
   script { id name channel questions { code kind required text choices { text score } } }
   card {
@@ -295,14 +296,26 @@ async def test_an_operator_works_a_call_through_the_api(api: Api) -> None:
 
 
 async def test_a_call_back_and_a_refused_outcome(api: Api) -> None:
-    await setup(api, members=1)
+    club = await setup(api, members=1)
     operator = await api.staff_token(Role.OPERATOR)
     call = (await api.call(CLAIM, {"key": f.key()}, operator))["claimNextHappyCall"]["call"]
     base = {"callId": call["id"], "outcome": "CALL_BACK", "idempotencyKey": f.key()}
     missing = (await api.call(RECORD, {"input": base}, operator))["recordHappyCallOutcome"]
     assert (missing["__typename"], missing["field"]) == ("InvalidInputError", "callBackAt")
+    assert call["callingHours"] == {"start": "00:00:00", "end": "00:00:00"}  # any time
     at = (datetime.now(UTC) + timedelta(hours=5)).replace(microsecond=0)
     later = {**base, "idempotencyKey": f.key(), "callBackAt": at.isoformat()}
+    hour = datetime.now(get_settings().zone).hour
+    two_hours = {
+        "callingHoursFrom": f"{hour:02}:00:00",
+        "callingHoursUntil": f"{(hour + 2) % 24:02}:00:00",
+    }
+    await api.call(SET_POLICY, {"input": two_hours}, club["manager"])
+    outside = (await api.call(RECORD, {"input": later}, operator))["recordHappyCallOutcome"]
+    assert (outside["__typename"], outside["field"]) == ("InvalidInputError", "callBackAt")
+    assert "outside the club's calling hours" in outside["message"]
+    anytime = {"callingHoursFrom": "00:00:00", "callingHoursUntil": "00:00:00"}
+    await api.call(SET_POLICY, {"input": anytime}, club["manager"])
     done = (await api.call(RECORD, {"input": later}, operator))["recordHappyCallOutcome"]
     assert done["call"]["status"] == "QUEUED"
     assert datetime.fromisoformat(done["call"]["retryAt"]) == at

@@ -259,3 +259,20 @@ async def test_a_lapsed_claim_taken_by_another_operator_is_theirs(
         ErrorCode.ALREADY_EXISTS,
         record(club.ali, call, Outcome.BUSY, at=BASE + timedelta(minutes=17)),
     )
+
+
+async def test_a_call_back_outside_calling_hours_is_refused_not_moved(
+    club: Club, call: HappyCall
+) -> None:
+    await club.policy(calling_hours_from="09:00:00", calling_hours_until="21:00:00")
+    evening = BASE + timedelta(hours=12)  # 22:00 in the club's zone
+    error = await refused(
+        ErrorCode.INVALID_INPUT,
+        record(club.ali, call, Outcome.CALL_BACK, call_back_at=evening),
+    )
+    assert error.field == "callBackAt"  # type: ignore[attr-defined]
+    assert "22:00 is outside the club's calling hours (09:00-21:00)" in error.message
+    assert (await HappyCall.get(id=call.id)).status is HappyCallStatus.CLAIMED
+    last_minute = evening - timedelta(hours=1, minutes=1)  # 20:59
+    done = await record(club.ali, call, Outcome.CALL_BACK, call_back_at=last_minute)
+    assert done.call.retry_at == last_minute
