@@ -13,7 +13,16 @@ from typing import Any
 import httpx
 
 from console import operations as ops
-from console.results import Branch, HappyCall, Json, OperatorStats, Staff, Supervision, Tokens
+from console.results import (
+    Branch,
+    Complaint,
+    HappyCall,
+    Json,
+    OperatorStats,
+    Staff,
+    Supervision,
+    Tokens,
+)
 
 AUTHENTICATION_FAILED = "AUTHENTICATION_FAILED"
 # A token this close to its end is refreshed before it is used.
@@ -109,6 +118,13 @@ class Client:
 
     async def raise_complaint(self, complaint_input: dict[str, Any]) -> None:
         await self._execute(ops.RAISE_COMPLAINT, "raiseComplaint", {"input": complaint_input})
+
+    async def follow_up(self, follow_up_input: dict[str, Any]) -> Complaint:
+        """A follow-up to a complaint (closing it, maybe): the complaint as it is now."""
+        result = await self._execute(
+            ops.FOLLOW_UP, "addComplaintFollowUp", {"input": follow_up_input}
+        )
+        return Complaint.from_json(result["complaint"])
 
     async def my_stats(self) -> OperatorStats:
         return OperatorStats.from_json(await self._execute(ops.MY_STATS, "myHappyCallStats"))

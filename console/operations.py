@@ -42,6 +42,7 @@ COMPLAINT = (
 CALL = f"""
 fragment Call on HappyCall {{
   id status priority dueBy attempts
+  callingHours {{ start end }}
   purchase {{ {PURCHASE} }}
   script {{
     id nameEn nameFa
@@ -100,6 +101,18 @@ mutation RaiseComplaint($input: RaiseComplaintInput!) {
     ...Failure
   }
 }"""
+    + FAILURE
+)
+
+FOLLOW_UP = (
+    f"""
+mutation AddComplaintFollowUp($input: AddComplaintFollowUpInput!) {{
+  addComplaintFollowUp(input: $input) {{
+    __typename
+    ... on ComplaintFollowedUp {{ complaint {{ {COMPLAINT} }} }}
+    ...Failure
+  }}
+}}"""
     + FAILURE
 )
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import Any
 
 Json = dict[str, Any]
@@ -125,6 +125,7 @@ class FollowUp:
 
 @dataclass(frozen=True)
 class Complaint:
+    id: str
     category: str
     note: str
     status: str
@@ -132,9 +133,14 @@ class Complaint:
     raised_by: str
     follow_ups: list[FollowUp]
 
+    @property
+    def open(self) -> bool:
+        return self.status == "OPEN"
+
     @classmethod
     def from_json(cls, data: Json) -> Complaint:
         return cls(
+            data["id"],
             data["category"],
             data["note"],
             data["status"],
@@ -205,11 +211,30 @@ class Card:
 
 
 @dataclass(frozen=True)
+class CallingHours:
+    """The club's daily hours for calls (local time; overnight when start is after end)."""
+
+    start: time
+    end: time
+
+    def __contains__(self, moment: time) -> bool:
+        if self.start == self.end:
+            return True
+        if self.start > self.end:
+            return moment >= self.start or moment < self.end
+        return self.start <= moment < self.end
+
+    def __str__(self) -> str:
+        return f"{self.start:%H:%M}-{self.end:%H:%M}"
+
+
+@dataclass(frozen=True)
 class HappyCall:
     id: str
     status: str
     due_by: datetime | None
     attempts: int
+    calling_hours: CallingHours
     purchase: Purchase | None
     questions: list[Question]
     card: Card
@@ -222,6 +247,10 @@ class HappyCall:
             status=data["status"],
             due_by=moment(data["dueBy"]),
             attempts=data["attempts"],
+            calling_hours=CallingHours(
+                time.fromisoformat(data["callingHours"]["start"]),
+                time.fromisoformat(data["callingHours"]["end"]),
+            ),
             purchase=Purchase.from_json(data["purchase"]) if data["purchase"] else None,
             questions=[Question.from_json(q) for q in script["questions"]] if script else [],
             card=Card.from_json(data["card"]),

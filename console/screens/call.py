@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import ClassVar
 
@@ -16,8 +17,8 @@ from textual.widgets import Footer, Input, Static
 from console.card import card_text
 from console.client import ApiError, Unreachable
 from console.outbox import Kind
-from console.results import HappyCall, Question
-from console.screens.modals import CallBackScreen, ComplaintScreen
+from console.results import Complaint, HappyCall, Question
+from console.screens.modals import CallBackScreen, ComplaintScreen, FollowUpScreen
 from console.script import Script
 from console.widgets import Status, UnsentCount, console_of
 
@@ -43,6 +44,7 @@ class CallScreen(Screen[None]):
         Binding("up", "move(-1)", "Back"),
         Binding("backspace", "clear", "Clear"),
         Binding("exclamation_mark", "complaint", "Complaint", key_display="!"),
+        Binding("f", "follow_up", "Follow up"),
         *(Binding(key, f"outcome('{outcome}')", label) for key, outcome, label in OUTCOME_KEYS),
         Binding("escape", "give_back", "Release"),
     ]
@@ -153,6 +155,30 @@ class CallScreen(Screen[None]):
         console_of(self).keep(Kind.COMPLAINT, payload)
         self.notify("Complaint kept; it is sent in the background.")
 
+    def _open_complaints(self) -> list[Complaint]:
+        return [c for c in self.call.card.complaints if c.open]
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """The follow-up key shows only while the member has an open complaint."""
+        return action != "follow_up" or bool(self._open_complaints())
+
+    def action_follow_up(self) -> None:
+        self.app.push_screen(FollowUpScreen(self._open_complaints()), self._followed_up)
+
+    def _followed_up(self, complaint: Complaint | None) -> None:
+        """The complaint as the server has it now, in place on the card."""
+        if complaint is None:
+            return
+        card = self.call.card
+        complaints = [complaint if c.id == complaint.id else c for c in card.complaints]
+        self.call = replace(self.call, card=replace(card, complaints=complaints))
+        writer = console_of(self).writer
+        self.query_one("#card-text", Static).update(
+            card_text(writer, self.call.card, self.call.purchase)
+        )
+        self.refresh_bindings()
+        self.notify("Follow-up saved." if complaint.open else "Complaint closed.")
+
     def action_outcome(self, outcome: str) -> None:
         if outcome == "COMPLETED" and (missing := self.script.unanswered()):
             self.query_one(Status).error(
@@ -161,7 +187,7 @@ class CallScreen(Screen[None]):
             )
             return
         if outcome == "CALL_BACK":
-            self.app.push_screen(CallBackScreen(), self._call_back)
+            self.app.push_screen(CallBackScreen(self.call.calling_hours), self._call_back)
             return
         self._record(outcome, None)
 

@@ -1,18 +1,20 @@
-"""Small dialogs: a complaint, a time to call back, a branch to look at."""
+"""Small dialogs: a complaint and its follow-ups, a time to call back, a branch to look at."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime, time
 from typing import ClassVar
 
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Input, Label, OptionList, Static
+from textual.widgets import Checkbox, Footer, Input, Label, OptionList, Static
 
-from console.results import ALL_BRANCHES, Branch
+from console.client import ApiError, Unreachable
+from console.results import ALL_BRANCHES, Branch, CallingHours, Complaint
 from console.widgets import Status, console_of
 
 CATEGORIES = ["PRODUCT", "SERVICE", "STAFF", "PRICE", "CLEANLINESS", "WAITING_TIME", "OTHER"]
@@ -66,6 +68,73 @@ class ComplaintScreen(ModalScreen[tuple[str, str] | None]):
         self.dismiss((self.category, event.value.strip()))
 
 
+class FollowUpScreen(ModalScreen[Complaint | None]):
+    """A follow-up to one of the member's open complaints, closing it maybe. Sent at once, so
+    the operator sees it on the card (or why it was not taken) while the member is on the line;
+    sending the same follow-up again reuses its idempotency key."""
+
+    CSS_PATH = "../styles/modals.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("f2", "toggle_close", "Close it"),
+        Binding("escape", "dismiss(None)", "Cancel"),
+    ]
+
+    def __init__(self, complaints: list[Complaint]) -> None:
+        super().__init__()
+        self.complaints = complaints
+        self.chosen: Complaint | None = None
+        self.keys: dict[tuple[str, str, bool], str] = {}
+
+    def compose(self) -> ComposeResult:
+        writer = console_of(self).writer
+        with Vertical(classes="dialog"):
+            yield Label("Follow up a complaint", classes="title")
+            yield OptionList(
+                *(
+                    f"{writer.moment(c.raised_at)}  {c.category}  {writer.text(c.note)}"
+                    for c in self.complaints
+                ),
+                id="complaints",
+            )
+            yield Input(placeholder="What was done, then Enter", id="note")
+            yield Checkbox("Close the complaint", id="close")
+            yield Status(id="status")
+        yield Footer(compact=True)
+
+    @on(OptionList.OptionSelected)
+    def complaint_chosen(self, event: OptionList.OptionSelected) -> None:
+        self.chosen = self.complaints[event.option_index]
+        self.query_one("#note", Input).focus()
+
+    def action_toggle_close(self) -> None:
+        self.query_one(Checkbox).toggle()
+
+    @on(Input.Submitted, "#note")
+    def note_written(self, event: Input.Submitted) -> None:
+        if self.chosen is None:
+            self.query_one(Status).error("Pick the complaint first (arrows, then Enter).")
+            self.query_one(OptionList).focus()
+            return
+        if not event.value.strip():
+            self.query_one(Status).error("Write what was done.")
+            return
+        close = self.query_one(Checkbox).value
+        what = (self.chosen.id, event.value.strip(), close)
+        key = self.keys.setdefault(what, str(uuid.uuid4()))
+        self.send({"complaintId": what[0], "note": what[1], "close": close, "idempotencyKey": key})
+
+    @work(exclusive=True)
+    async def send(self, payload: dict[str, object]) -> None:
+        status = self.query_one(Status)
+        status.loading("Sending")
+        try:
+            complaint = await console_of(self).client.follow_up(payload)
+        except (ApiError, Unreachable) as error:
+            status.error(f"{error} (Enter sends it again)")
+            return
+        self.dismiss(complaint)
+
+
 class CallBackScreen(ModalScreen[datetime | None]):
     """When the member asked to be called back: HH:MM today, or a day (the club's calendar)
     and a time."""
@@ -73,10 +142,14 @@ class CallBackScreen(ModalScreen[datetime | None]):
     CSS_PATH = "../styles/modals.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "dismiss(None)", "Cancel")]
 
+    def __init__(self, hours: CallingHours) -> None:
+        super().__init__()
+        self.hours = hours
+
     def compose(self) -> ComposeResult:
         calendar = console_of(self).settings.calendar
         with Vertical(classes="dialog"):
-            yield Label("Call back at", classes="title")
+            yield Label(f"Call back at (calling hours {self.hours})", classes="title")
             yield Input(placeholder=f"HH:MM, or YYYY/MM/DD HH:MM ({calendar})", id="when")
             yield Status(id="status")
         yield Footer(compact=True)
@@ -94,6 +167,11 @@ class CallBackScreen(ModalScreen[datetime | None]):
             return
         if at <= console.now():
             self.query_one(Status).error("That time has passed.")
+            return
+        if at.time() not in self.hours:
+            self.query_one(Status).error(
+                f"We call between {self.hours}: ask the member for a time inside them."
+            )
             return
         self.dismiss(at)
 

@@ -7,6 +7,7 @@ import asyncio
 from datetime import timedelta
 
 import pytest
+from textual.widgets import Input
 
 from console.client import Client
 from console.screens.call import CallScreen
@@ -91,6 +92,32 @@ async def test_each_outcome_is_recorded_by_its_key(
     if outcome == "CALL_BACK":
         assert attempt.call_back_at is not None
         assert attempt.call_back_at.astimezone(app.settings.zone).hour == 10
+
+
+async def test_a_call_back_outside_calling_hours_is_refused_on_the_spot(
+    console_for: ConsoleFactory, a_call_waits: None
+) -> None:
+    from console.screens.modals import CallBackScreen
+
+    app = console_for()
+    tomorrow = app.now().date() + timedelta(days=1)
+    async with app.run_test(size=(140, 45)) as pilot:
+        call = await sara_claims(pilot)
+        await pilot.press("l")
+        await until(pilot, lambda: isinstance(app.screen, CallBackScreen))
+        assert "calling hours 09:00-21:00" in shown(app, ".title")
+        await type_text(pilot, f"{tomorrow} 22:30")
+        await pilot.press("enter")
+        assert "We call between 09:00-21:00" in shown(app, "#status")
+        assert isinstance(app.screen, CallBackScreen) and app.outbox.count() == 0
+        app.screen.query_one("#when", Input).value = ""
+        await type_text(pilot, f"{tomorrow} 20:30")
+        await pilot.press("enter")
+        await until(pilot, lambda: app.screen is not call)
+        await back_home_and_sent(pilot)
+    attempt = await HappyCallAttempt.get()
+    assert attempt.call_back_at is not None
+    assert attempt.call_back_at.astimezone(app.settings.zone).hour == 20
 
 
 async def test_one_key_turns_the_current_answer_into_a_complaint(

@@ -35,7 +35,13 @@ def test_the_card_shows_purchases_earlier_calls_complaints_messages_and_offers()
         earlier_calls=[EarlierCall(AT, "COMPLETED", "Reza", [Answer("Staff?", "Kind")])],
         complaints=[
             Complaint(
-                "SERVICE", "cold coffee", "OPEN", AT, "Reza", [FollowUp(AT, "Ali", "called her")]
+                "7",
+                "SERVICE",
+                "cold coffee",
+                "OPEN",
+                AT,
+                "Reza",
+                [FollowUp(AT, "Ali", "called her")],
             )
         ],
         messages=[Message(AT, "SMS", "Happy birthday", "…")],
