@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 from loyalty import ledger, members, validation
 from loyalty.actors import Actor
@@ -19,6 +20,16 @@ _ADJUSTED = {
     Purse.CREDIT: SystemAccount.CREDIT_ADJUSTMENT,
 }
 _MAXIMUM = {Purse.POINTS: validation.MAX_POINTS, Purse.CREDIT: validation.MAX_RIAL}
+
+
+class CounterPayment(StrEnum):
+    """How a member paid for a top-up at the counter (the till is counted by it)."""
+
+    CASH = "cash"
+    CARD = "card"
+
+
+_PAID = {CounterPayment.CASH: "paid in cash", CounterPayment.CARD: "paid by card"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,11 +92,14 @@ async def top_up(
     amount: int,
     idempotency_key: str,
     branch_id: int | None = None,
+    paid_by: CounterPayment | None = None,
 ) -> LedgerResult:
-    """The member pays at the counter and the club holds it as credit (stored value)."""
+    """The member pays at the counter and the club holds it as credit (stored value). How
+    they paid, when given, is kept in the reason code (`top_up_cash`, `top_up_card`)."""
     actor.require_staff(*COUNTER_ROLES)
     validation.positive_amount(amount, field="amount")
     branch_id = await counter_branch(actor, branch_id)
+    paid = f", {_PAID[paid_by]}" if paid_by else ""
     return await _transfer_once(
         actor,
         operation="top_up",
@@ -95,8 +109,8 @@ async def top_up(
         counterpart=SystemAccount.CREDIT_TOPPED_UP,
         kind=TransactionKind.TOP_UP,
         idempotency_key=idempotency_key,
-        reason_code="top_up",
-        reason=f"Credit topped up: {format_money(amount)}",
+        reason_code=f"top_up_{paid_by}" if paid_by else "top_up",
+        reason=f"Credit topped up: {format_money(amount)}{paid}",
         branch_id=branch_id,
     )
 

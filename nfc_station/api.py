@@ -23,7 +23,7 @@ mutation($u: String!, $p: String!) {
   }
 }"""
 CONFIG = """
-query { stationConfig { branch { id code name }
+query { stationConfig { branch { id code name } timeZone
   offline { creditPerCardPerDay creditPerStation purchases } } }"""
 TAP = f"""
 query($card: CardTapInput!) {{
@@ -56,12 +56,13 @@ BOUND = f"""
 """
 ENROL_CARD = "mutation($input: EnrolCardInput!) { enrolCard(input: $input) {" + BOUND + "} }"
 REPLACE_CARD = "mutation($input: ReplaceCardInput!) { replaceCard(input: $input) {" + BOUND + "} }"
-BLOCK_CARD = f"""
-mutation($input: BlockCardInput!) {{
-  blockCard(input: $input) {{
+CHANGED = f"""
     __typename ... on CardChanged {{ card {{ {CARD} }} }} ... on Error {{ code message }}
-  }}
-}}"""
+"""
+BLOCK_CARD = "mutation($input: BlockCardInput!) { blockCard(input: $input) {" + CHANGED + "} }"
+BLOCK_TAPPED_CARD = (
+    "mutation($input: BlockTappedCardInput!) { blockTappedCard(input: $input) {" + CHANGED + "} }"
+)
 PURCHASE = """
 mutation($input: PurchaseByCardInput!) {
   purchaseByCard(input: $input) {

@@ -119,7 +119,12 @@ def _purchase(args: argparse.Namespace) -> int:
 
 
 def _top_up(args: argparse.Namespace) -> int:
-    return _by_tap(args, lambda station, tag: station.top_up(_read(tag), amount=args.amount))
+    return _by_tap(
+        args,
+        lambda station, tag: station.top_up(
+            _read(tag), amount=args.amount, paid_by=args.paid.upper()
+        ),
+    )
 
 
 def _pay(args: argparse.Namespace) -> int:
@@ -141,7 +146,10 @@ def _replace(args: argparse.Namespace) -> int:
 
 
 def _block(args: argparse.Namespace) -> int:
-    return _print(args, _station(args).block(args.card_number, args.reason, _keeper(args)))
+    keeper = _keeper(args)
+    if args.card_number:
+        return _print(args, _station(args).block(args.card_number, args.reason, keeper))
+    return _by_tap(args, lambda station, tag: station.block_tapped(_read(tag), args.reason, keeper))
 
 
 def _sync(args: argparse.Namespace) -> int:
@@ -208,6 +216,9 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
 
     top_up = modes.add_parser("topup", help="add credit paid for at the counter")
     top_up.add_argument("--amount", type=int, required=True, help="Rials")
+    top_up.add_argument(
+        "--paid", choices=("cash", "card"), required=True, help="how the member paid"
+    )
     top_up.set_defaults(run=_top_up)
 
     pay = modes.add_parser("pay", help="pay with credit (or --points)")
@@ -217,8 +228,10 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
 
     modes.add_parser("balance", help="show balances and tier").set_defaults(run=_balance)
 
-    block = modes.add_parser("block", help="block a lost card (with --staff)")
-    block.add_argument("--card-number", required=True)
+    block = modes.add_parser(
+        "block", help="block the card tapped, or a lost one by --card-number (with --staff)"
+    )
+    block.add_argument("--card-number", help="a lost card's number; without it, tap the card")
     block.add_argument("--reason", required=True)
     block.set_defaults(run=_block)
 

@@ -10,8 +10,10 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import nfc.tag
 
@@ -41,14 +43,14 @@ def card_number(record: str | None) -> str | None:
     return parts[1] if len(parts) == 4 and parts[0] == "LC1" else None
 
 
-def club_day() -> str:
-    """Days by the station's own clock and zone: the club's, where the station stands."""
-    return datetime.now().astimezone().date().isoformat()
+def utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 class Station:
-    def __init__(self, api: Api, store: Store) -> None:
+    def __init__(self, api: Api, store: Store, clock: Callable[[], datetime] = utc_now) -> None:
         self.api, self.store = api, store
+        self.clock = clock  # the station's clock, in UTC
         self.online: bool | None = None  # unknown until the first request
         self._failed_at = 0.0  # monotonic time the server was last found unreachable
         self._sync_lock = threading.RLock()
@@ -66,6 +68,13 @@ class Station:
     def limits(self) -> dict[str, Any]:
         config = self.store.setting("config")
         return config["offline"] if config else NO_LIMITS
+
+    def club_day(self) -> str:
+        """Today in the club's time zone, kept with the limits (the station's own zone may be
+        another); UTC until the server told it, when nothing may be spent offline anyway."""
+        config = self.store.setting("config") or {}
+        zone = ZoneInfo(config.get("timeZone") or "UTC")
+        return self.clock().astimezone(zone).date().isoformat()
 
     # --- sending -------------------------------------------------------------------------------
 
@@ -154,12 +163,14 @@ class Station:
             "items": items or [],
             "paidWithCredit": paid_with_credit,
             # Sent as taken: a retry after a lost answer must be the same request.
-            "occurredAt": datetime.now(UTC).isoformat(),
+            "occurredAt": self.clock().isoformat(),
         }
         return self._operate("purchase", card, variables, credit=paid_with_credit)
 
-    def top_up(self, card: CardOnReader, *, amount: int) -> dict[str, Any]:
-        return self._operate("topup", card, {"amount": amount}, credit=0)
+    def top_up(self, card: CardOnReader, *, amount: int, paid_by: str) -> dict[str, Any]:
+        """`paid_by`: how the member paid at the counter, CASH or CARD."""
+        variables = {"amount": amount, "paidBy": paid_by}
+        return self._operate("topup", card, variables, credit=0)
 
     def pay(self, card: CardOnReader, *, amount: int, purse: str = "CREDIT") -> dict[str, Any]:
         credit = amount if purse == "CREDIT" else 0
@@ -191,7 +202,7 @@ class Station:
             if problem is not None:
                 self.store.drop(key)
                 return problem
-            self.store.accept_offline(key, club_day())
+            self.store.accept_offline(key, self.club_day())
         seen = self.store.seen(number)
         answer: dict[str, Any] = {"ok": True, "queued": True}
         if seen is not None:
@@ -244,7 +255,7 @@ class Station:
         available = seen.member["balances"]["credit"] - self.store.offline_credit(number)
         if credit > available:
             return refusal("INSUFFICIENT_BALANCE", f"not enough credit: {available} Rials")
-        today = self.store.offline_credit(number, day=club_day())
+        today = self.store.offline_credit(number, day=self.club_day())
         if today + credit > limits["creditPerCardPerDay"]:
             return refusal(
                 "LIMIT_REACHED",
@@ -310,16 +321,31 @@ class Station:
         return {"ok": True, "online": True, "card": number, "member": bound["card"]["member"]}
 
     def block(self, number: str, reason: str, keeper: Api) -> dict[str, Any]:
+        """Block a card by its number (a lost one), with a card keeper's credential."""
+        variables = {"cardNumber": number, "reason": reason}
+        return self._block(gql.BLOCK_CARD, variables, keeper)
+
+    def block_tapped(self, card: CardOnReader, reason: str, keeper: Api) -> dict[str, Any]:
+        """Block the card on the reader, with a card keeper's credential."""
+        variables = {"card": {"record": card.record, "uid": card.uid}, "reason": reason}
+        return self._block(gql.BLOCK_TAPPED_CARD, variables, keeper)
+
+    def _block(self, mutation: str, variables: dict[str, Any], keeper: Api) -> dict[str, Any]:
         try:
-            changed = keeper.call(
-                gql.BLOCK_CARD, {"input": {"cardNumber": number, "reason": reason}}
-            )
+            changed = keeper.call(mutation, {"input": variables})["card"]
         except (Offline, Refused) as error:
             return _failed(error)
+        number = changed["number"]
         seen = self.store.seen(number)
-        if seen is not None:
-            self.store.remember(number, seen.uid, changed["card"]["status"], seen.member)
-        return {"ok": True, "online": True, "card": number, "status": changed["card"]["status"]}
+        if seen is not None:  # refused offline from now on
+            self.store.remember(number, seen.uid, changed["status"], seen.member)
+        return {
+            "ok": True,
+            "online": True,
+            "card": number,
+            "status": changed["status"],
+            "member": changed["member"],
+        }
 
 
 def _failed(error: Offline | Refused) -> dict[str, Any]:

@@ -10,6 +10,7 @@ import strawberry
 from strawberry.types import Info
 
 from loyalty import models as m
+from loyalty import wallet
 from loyalty.cards import cards, counter, reviews, station
 from loyalty.cards.cards import Tap
 from loyalty.programme import policies
@@ -46,6 +47,9 @@ from schema.types import (
 
 CardStatus = strawberry.enum(m.CardStatus, description="Whether a card may be used.")
 CardOperation = strawberry.enum(m.CardOperation, description="What a station did with a card.")
+CounterPayment = strawberry.enum(
+    wallet.CounterPayment, description="How a member paid at the counter."
+)
 OFFLINE_AT = (
     "When the station accepted this while it could not reach the server; unset for a request "
     "made online. If the server now refuses it, it is kept for a manager's review."
@@ -149,6 +153,10 @@ class OfflinePolicy:
 class StationConfig:
     branch: Branch = strawberry.field(description="The branch the station serves.")
     offline: OfflinePolicy = strawberry.field(description="Its offline limits.")
+    time_zone: str = strawberry.field(
+        description="The club's time zone (IANA name, e.g. Asia/Tehran): a day's offline "
+        "limit per card counts the club's days in it."
+    )
 
 
 @strawberry.type(
@@ -212,7 +220,11 @@ BindCardResult = result_union(
     ConflictError,
 )
 ChangeCardResult = result_union(
-    "ChangeCardResult", "Result of blockCard.", CardChanged, NotFoundError, ConflictError
+    "ChangeCardResult",
+    "Result of blockCard and blockTappedCard.",
+    CardChanged,
+    NotFoundError,
+    ConflictError,
 )
 ResolveOfflineReviewResult = result_union(
     "ResolveOfflineReviewResult",
@@ -243,6 +255,12 @@ class BlockCardInput:
     reason: str = strawberry.field(description="Why.")
 
 
+@strawberry.input(description="Block the card on the station's reader.")
+class BlockTappedCardInput:
+    card: CardTapInput = strawberry.field(description="The card tapped.")
+    reason: str = strawberry.field(description="Why.")
+
+
 @strawberry.input(description="A new card takes over a card's member.")
 class ReplaceCardInput:
     card_number: str = strawberry.field(description="The old card's number.")
@@ -270,6 +288,7 @@ class PurchaseByCardInput:
 class TopUpByCardInput:
     card: CardTapInput = strawberry.field(description="The card tapped.")
     amount: BigInt = strawberry.field(description="Rials.")
+    paid_by: CounterPayment = strawberry.field(description="Paid in cash or by card.")
     idempotency_key: str = strawberry.field(description=KEY_DESCRIPTION)
     accepted_offline_at: datetime | None = strawberry.field(default=None, description=OFFLINE_AT)
 
@@ -329,6 +348,7 @@ class CardQueries:
         return StationConfig(
             branch=Branch.from_model(config.branch),
             offline=OfflinePolicy.from_domain(config.offline, config.offline_version),
+            time_zone=config.time_zone,
         )
 
     @strawberry.field(
@@ -392,6 +412,18 @@ class CardMutations:
         card = await cards.block(info.context.require_actor(), input.card_number, input.reason)
         return CardChanged(card=Card.from_model(card))
 
+    @strawberry.mutation(description="Manager or cashier: block the card tapped on a station.")
+    @returns_errors
+    async def block_tapped_card(
+        self,
+        info: Info[Context, None],
+        input: Annotated[BlockTappedCardInput, strawberry.argument(description=INPUT)],
+    ) -> ChangeCardResult:
+        card = await cards.block_tapped(
+            info.context.require_actor(), input.card.to_domain(), input.reason
+        )
+        return CardChanged(card=Card.from_model(card))
+
     @strawberry.mutation(
         description="Manager or cashier: a new card takes over a card's member and balances."
     )
@@ -440,6 +472,7 @@ class CardMutations:
             info.context.require_actor(),
             input.card.to_domain(),
             amount=input.amount,
+            paid_by=input.paid_by,
             idempotency_key=input.idempotency_key,
             accepted_offline_at=input.accepted_offline_at,
         )

@@ -140,6 +140,12 @@ async def block(actor: Actor, card_number: str, reason: str) -> Card:
     return await Card.get(id=card.id)
 
 
+async def block_tapped(actor: Actor, tap: Tap, reason: str) -> Card:
+    """Block the card on the reader: only the club's record on the tag it was written for."""
+    actor.require_staff(*CARD_KEEPERS)
+    return await block(actor, (await look_up(tap)).card_number, reason)
+
+
 async def replace(actor: Actor, card_number: str, new_card: Tap, reason: str) -> Bound:
     """A new card takes over the old card's member (balances are the member's, not the card's);
     the old one is refused from now on. A retry of the same replacement returns it again."""

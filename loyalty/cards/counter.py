@@ -154,12 +154,19 @@ async def top_up(
     tap: Tap,
     *,
     amount: int,
+    paid_by: wallet.CounterPayment,
     idempotency_key: str,
     accepted_offline_at: datetime | None = None,
 ) -> wallet.LedgerResult:
+    """Credit the card's member paid for at the counter, in cash or by card."""
+
     async def write(member_id: int) -> wallet.LedgerResult:
         return await wallet.top_up(
-            actor, member_id=member_id, amount=amount, idempotency_key=idempotency_key
+            actor,
+            member_id=member_id,
+            amount=amount,
+            idempotency_key=idempotency_key,
+            paid_by=paid_by,
         )
 
     return await _run(
@@ -169,7 +176,7 @@ async def top_up(
         amount=amount,
         idempotency_key=idempotency_key,
         accepted_offline_at=accepted_offline_at,
-        request={},
+        request={"paid_by": paid_by.value},
         write=write,
     )
 

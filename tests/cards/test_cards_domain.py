@@ -15,6 +15,7 @@ from loyalty.errors import Conflict, DomainError, ErrorCode, NotFound, Permissio
 from loyalty.ledger import Purse
 from loyalty.models import CardStatus, OfflineReview, Role
 from loyalty.settings import get_settings
+from loyalty.wallet import CounterPayment
 from tests import factories as f
 
 UID = "04A224B2C35E80"
@@ -91,6 +92,23 @@ async def test_a_bound_card_or_tag_is_refused(shop) -> None:
         await cards.issue_record(station_actor, UID)
 
 
+async def test_a_card_keeper_blocks_the_card_tapped(shop) -> None:
+    _, station_actor, cashier = shop
+    tap = await _written(station_actor)
+    card = (await cards.enrol(station_actor, tap, (await f.member()).id)).card
+    with pytest.raises(PermissionDenied):
+        await cards.block_tapped(station_actor, tap, "lost")
+    with pytest.raises(DomainError):  # the record copied onto another tag blocks nothing
+        await cards.block_tapped(cashier, Tap(tap.record, OTHER_UID), "lost")
+    assert (await cards.get(cashier, card.card_number)).status is CardStatus.ACTIVE
+    blocked = await cards.block_tapped(cashier, tap, "damaged")
+    assert (blocked.card_number, blocked.status, blocked.status_reason) == (
+        card.card_number,
+        CardStatus.BLOCKED,
+        "damaged",
+    )
+
+
 async def test_a_copied_record_on_another_tag_is_refused(shop) -> None:
     _, station_actor, _ = shop
     tap = await _written(station_actor)
@@ -142,7 +160,21 @@ async def test_purchase_top_up_and_pay_by_card(shop) -> None:
         station_actor, tap, amount=1_000_000, receipt_number="R1", idempotency_key=f.key()
     )
     assert bought.purchase.member_id == sara.id
-    await counter.top_up(station_actor, tap, amount=300_000, idempotency_key=f.key())
+    top_up_key = f.key()
+    topped = await counter.top_up(
+        station_actor, tap, amount=300_000, paid_by=CounterPayment.CASH, idempotency_key=top_up_key
+    )
+    assert topped.transaction.reason_code == "top_up_cash"
+    assert topped.transaction.reason.endswith("paid in cash")
+    # A retry that says the member paid otherwise is another request: refused, nothing added.
+    with pytest.raises(Conflict):
+        await counter.top_up(
+            station_actor,
+            tap,
+            amount=300_000,
+            paid_by=CounterPayment.CARD,
+            idempotency_key=top_up_key,
+        )
     key = f.key()
     paid = await counter.pay(
         station_actor, tap, purse=Purse.CREDIT, amount=100_000, idempotency_key=key
@@ -160,7 +192,13 @@ async def test_an_offline_replay_refused_now_is_kept_for_review(shop) -> None:
     tap = await _written(station_actor)
     card = (await cards.enrol(station_actor, tap, sara.id)).card
     done_before = f.key()
-    await counter.top_up(station_actor, tap, amount=100_000, idempotency_key=done_before)
+    await counter.top_up(
+        station_actor,
+        tap,
+        amount=100_000,
+        paid_by=CounterPayment.CARD,
+        idempotency_key=done_before,
+    )
     await cards.block(cashier, card.card_number, "stolen")
     accepted = datetime.now(UTC)
     key = f.key()
@@ -182,6 +220,7 @@ async def test_an_offline_replay_refused_now_is_kept_for_review(shop) -> None:
         station_actor,
         tap,
         amount=100_000,
+        paid_by=CounterPayment.CARD,
         idempotency_key=done_before,
         accepted_offline_at=accepted,
     )

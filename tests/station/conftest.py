@@ -90,6 +90,7 @@ class Club:
     station_user: str
     cashier: Api
     cashier_actor: Actor
+    cashier_user: str
 
     def card(self, name: str, *, blank: bool = True) -> CardFile:
         return CardFile(self.tmp / f"{name}.json", blank=blank)
@@ -167,6 +168,7 @@ async def club(live_server: LiveServer, tmp_path: Path) -> Iterator[Club]:
         names[station_actor.id],
         api(live_server, names[cashier_actor.id]),
         cashier_actor,
+        names[cashier_actor.id],
     )
     try:
         yield club

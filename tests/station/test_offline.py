@@ -3,6 +3,9 @@ limits, and its queue reaches the server in order, exactly once, whatever happen
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
 from loyalty import ledger
 from loyalty.cards import cards
 from loyalty.models import (
@@ -13,6 +16,7 @@ from loyalty.models import (
     TransactionKind,
 )
 from loyalty.programme import policies
+from loyalty.settings import get_settings
 from nfc_station.store import FAILED
 from tests import factories as f
 from tests.station.conftest import Club
@@ -25,7 +29,7 @@ def enrolled(club: Club, name: str, credit: int = 0) -> tuple:
     assert club.enrol(card, member)["ok"]
     on_reader = club.read(card)
     if credit:
-        assert club.station.top_up(on_reader, amount=credit)["ok"]
+        assert club.station.top_up(on_reader, amount=credit, paid_by="CASH")["ok"]
     return card, on_reader
 
 
@@ -48,7 +52,7 @@ async def test_500_operations_while_the_server_is_down_are_replayed_exactly_once
     answers = []
     for n in range(500):
         if n % 5 == 3:
-            answers.append(station.top_up(sara, amount=10_000))
+            answers.append(station.top_up(sara, amount=10_000, paid_by="CASH"))
         elif n % 5 == 4:
             answers.append(station.pay(sara, amount=10_000))
         else:
@@ -104,6 +108,38 @@ async def test_offline_limits_per_card_per_day_and_per_station(club: Club) -> No
     assert club.station.sync()["sent"] == 4
     member_id = (await Card.get(uid=sara.uid)).member_id
     assert (await ledger.balances(member_id)).credit == 700_000
+
+
+async def test_the_limit_per_card_counts_the_clubs_day_not_the_stations(club: Club) -> None:
+    await offline_limits(per_card=100_000, per_station=1_000_000)
+    _, sara = enrolled(club, "sara", credit=1_000_000)
+    config = club.station.refresh_config()
+    assert config["timeZone"] == get_settings().timezone
+    club_zone = ZoneInfo(config["timeZone"])
+    # The club's next midnight, on a station whose own clock runs in UTC.
+    tomorrow = datetime.now(club_zone).date() + timedelta(days=1)
+    midnight = datetime.combine(tomorrow, time(), club_zone).astimezone(UTC)
+    before, after = midnight - timedelta(minutes=10), midnight + timedelta(minutes=10)
+    assert before.astimezone(club_zone).date() != after.astimezone(club_zone).date()
+    club.server.stop()
+    try:
+        station = club.station
+        station.clock = lambda: before
+        assert station.pay(sara, amount=60_000)["ok"]
+        assert station.pay(sara, amount=50_000)["code"] == "LIMIT_REACHED"
+        station.clock = lambda: midnight - timedelta(seconds=1)
+        assert station.pay(sara, amount=40_000)["ok"]  # 100,000 on the club's day
+        assert station.pay(sara, amount=1)["code"] == "LIMIT_REACHED"
+        station.clock = lambda: after  # a new club day: a new allowance
+        assert station.pay(sara, amount=100_000)["ok"]
+        assert station.pay(sara, amount=1)["code"] == "LIMIT_REACHED"
+        # Restarted, the station still counts the club's day: the zone is kept with the limits.
+        station = club.new_station()
+        station.clock = lambda: after
+        assert station.pay(sara, amount=1)["code"] == "LIMIT_REACHED"
+    finally:
+        club.server.start()
+    assert club.station.sync()["sent"] == 3
 
 
 async def test_a_replay_the_server_now_refuses_is_kept_for_review(club: Club) -> None:

@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 from loyalty import ledger
-from loyalty.models import Card, CardStatus
+from loyalty.models import Card, CardStatus, JournalTransaction
 from nfc_station import tags
 from tests import factories as f
 from tests.station.conftest import ROOT, Club
@@ -39,8 +39,12 @@ async def test_enrol_a_blank_card_then_serve_it_by_tap(club: Club) -> None:
         card, lambda tag: station.purchase(tags.read(tag), amount=500_000, receipt_number="R-1")
     )
     assert bought["ok"] and bought["online"] and bought["pointsEarned"] == 50, bought
-    topped = club.tap(card, lambda tag: station.top_up(tags.read(tag), amount=300_000))
+    topped = club.tap(
+        card, lambda tag: station.top_up(tags.read(tag), amount=300_000, paid_by="CARD")
+    )
     assert topped["balances"]["credit"] == 300_000
+    recorded = await JournalTransaction.get(id=topped["entry"]["id"])
+    assert (recorded.reason_code, recorded.branch_id) == ("top_up_card", club.branch_id)
     paid = club.tap(card, lambda tag: station.pay(tags.read(tag), amount=120_000))
     assert paid["balances"]["credit"] == 180_000
     shown = club.tap(card, lambda tag: station.balance(tags.read(tag)))
@@ -71,7 +75,7 @@ async def test_a_copied_record_on_another_tag_and_a_tampered_mac_are_refused(clu
 async def test_a_blocked_card_is_refused_and_its_replacement_takes_over(club: Club) -> None:
     lost = club.card("lost")
     number = enrol(club, lost)["card"]
-    club.tap(lost, lambda tag: club.station.top_up(tags.read(tag), amount=400_000))
+    club.tap(lost, lambda tag: club.station.top_up(tags.read(tag), amount=400_000, paid_by="CASH"))
     blocked = club.station.block(number, "lost on the bus", club.cashier)
     assert blocked["status"] == "BLOCKED"
     refused = club.tap(lost, lambda tag: club.station.balance(tags.read(tag)))
@@ -85,6 +89,25 @@ async def test_a_blocked_card_is_refused_and_its_replacement_takes_over(club: Cl
     paid = club.tap(new, lambda tag: club.station.pay(tags.read(tag), amount=100_000))
     assert paid["balances"]["credit"] == 300_000
     assert (await Card.get(card_number=number)).status is CardStatus.REPLACED
+
+
+async def test_a_card_is_blocked_by_tapping_it_with_a_card_keepers_credential(club: Club) -> None:
+    card = club.card("tapped")
+    number = enrol(club, card)["card"]
+    station = club.station
+    denied = club.tap(card, lambda tag: station.block_tapped(tags.read(tag), "lost", station.api))
+    assert (denied["ok"], denied["code"]) == (False, "PERMISSION_DENIED")
+    blocked = club.tap(
+        card, lambda tag: station.block_tapped(tags.read(tag), "damaged", club.cashier)
+    )
+    assert (blocked["card"], blocked["status"], blocked["member"]["firstName"]) == (
+        number,
+        "BLOCKED",
+        "سارا",
+    )
+    assert (await Card.get(card_number=number)).status_reason == "damaged"
+    refused = club.tap(card, lambda tag: station.balance(tags.read(tag)))
+    assert refused["code"] == "CARD_BLOCKED"
 
 
 async def test_a_card_pulled_away_mid_write_is_never_bound(club: Club) -> None:
@@ -115,8 +138,9 @@ async def test_the_commands_print_json_for_kiosks(club: Club) -> None:
                 [sys.executable, "-m", "cli.main", "station", "--device", club.device,
                  "--url", club.server.url, "--username", club.station_user,
                  "--queue", str(club.tmp / "kiosk.sqlite3"), "--json", "--wait", "20", *args],
-                cwd=ROOT, env={**os.environ, "LOYALTY_STATION_PASSWORD": f.PASSWORD},
-                capture_output=True, text=True, timeout=120,
+                cwd=ROOT, capture_output=True, text=True, timeout=120,
+                env={**os.environ, "LOYALTY_STATION_PASSWORD": f.PASSWORD,
+                     "LOYALTY_STAFF_PASSWORD": f.PASSWORD},
             )  # fmt: skip
             return done.returncode, json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -126,6 +150,18 @@ async def test_the_commands_print_json_for_kiosks(club: Club) -> None:
         assert (code, shown["balances"]["points"]) == (0, 30)
         code, refused = station("pay", "--amount", "1")
         assert (code, refused["code"]) == (1, "INSUFFICIENT_BALANCE")
+        code, topped = station("topup", "--amount", "50000", "--paid", "card")
+        assert (code, topped["balances"]["credit"]) == (0, 50_000)
+        recorded = await JournalTransaction.get(id=topped["entry"]["id"])
+        assert (recorded.reason_code, recorded.reason.endswith("paid by card")) == (
+            "top_up_card",
+            True,
+        )
+        cashier = ("--staff", club.cashier_user, "block", "--reason", "lost")
+        code, blocked = station(*cashier)
+        assert (code, blocked["card"], blocked["status"]) == (0, number, "BLOCKED")
+        code, refused = station("balance")
+        assert (code, refused["code"]) == (1, "CARD_BLOCKED")
     finally:
         sim.terminate()
         sim.wait(10)
