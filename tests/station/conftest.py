@@ -105,14 +105,17 @@ class Club:
         assert result is not None, "the reader saw no card"
         return result
 
-    def enrol(self, card: CardFile, member: dict, **tap) -> dict:
-        """Enrol the card as staff do: one the station could not write is tapped again (on a
-        loaded machine the emulated card can miss the reader's deadlines)."""
+    def tap_to_write(self, card: CardFile, handle, **tap) -> dict:
+        """A tap that writes the card, as staff do it: one the station could not write is
+        tapped again (on a loaded machine the emulated card can miss the reader's deadlines)."""
         for _ in range(3):
-            result = self.tap(card, lambda tag: self.station.enrol(tag, member), **tap)
+            result = self.tap(card, handle, **tap)
             if result.get("code") != "CARD_NOT_WRITTEN" or tap:
                 break
         return result
+
+    def enrol(self, card: CardFile, member: dict, **tap) -> dict:
+        return self.tap_to_write(card, lambda tag: self.station.enrol(tag, member), **tap)
 
     def read(self, card: CardFile) -> CardOnReader:
         return self.tap(card, read)

@@ -84,7 +84,9 @@ async def test_a_blocked_card_is_refused_and_its_replacement_takes_over(club: Cl
     new = club.card("new")
     denied = club.tap(new, lambda tag: club.station.replace(tag, number, "lost", club.station.api))
     assert denied["code"] == "PERMISSION_DENIED"
-    replaced = club.tap(new, lambda tag: club.station.replace(tag, number, "lost", club.cashier))
+    replaced = club.tap_to_write(
+        new, lambda tag: club.station.replace(tag, number, "lost", club.cashier)
+    )
     assert replaced["ok"], replaced
     paid = club.tap(new, lambda tag: club.station.pay(tags.read(tag), amount=100_000))
     assert paid["balances"]["credit"] == 300_000
