@@ -38,9 +38,13 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _console(args: argparse.Namespace) -> int:
+    from textual.logging import TextualHandler
+
     from console.app import make_console
     from console.settings import ConsoleSettings
 
+    # Log lines written to the terminal would land in the middle of the screen.
+    logging.basicConfig(level=logging.INFO, handlers=[TextualHandler(stderr=False)], force=True)
     settings = ConsoleSettings()
     if args.server:
         settings = settings.model_copy(update={"server": args.server})

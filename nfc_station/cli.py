@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 import threading
@@ -160,8 +161,12 @@ def _sync(args: argparse.Namespace) -> int:
 
 
 def _screen(args: argparse.Namespace) -> int:
+    from textual.logging import TextualHandler
+
     from nfc_station.screen import StationApp
 
+    # Log lines written to the terminal would land in the middle of the screen.
+    logging.basicConfig(level=logging.INFO, handlers=[TextualHandler(stderr=False)], force=True)
     station = _station(args)
     keeper = _api(args, args.staff, "LOYALTY_STAFF_PASSWORD") if args.staff else None
     StationApp(station, args.device, keeper=keeper).run()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 
 from cli import main as cli
@@ -28,3 +30,5 @@ def test_the_server_setting(
         monkeypatch.setenv(name, value)
     assert cli.main(argv) == 0
     assert started[0].settings.server == server
+    # Nothing logs onto the terminal under the screen.
+    assert [type(h).__name__ for h in logging.getLogger().handlers] == ["TextualHandler"]
