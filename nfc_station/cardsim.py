@@ -1,5 +1,7 @@
-"""A contactless card emulated by nfcpy over UDP: a Type 3 (FeliCa) tag whose memory is kept
-in a JSON file, for demos, tests and benchmarks (`loyalty card-sim`)."""
+"""A contactless card emulated by nfcpy over UDP, its memory kept in a JSON file, for demos,
+tests and benchmarks (`loyalty card-sim`): a Type 3 (FeliCa) tag through nfcpy's own card
+emulation, or a Type 2 (NTAG21x, Ultralight) or Type 4A tag answering the reader's commands
+itself (`tt2card`, `tt4card`) over the same UDP link."""
 
 from __future__ import annotations
 
@@ -7,10 +9,13 @@ import json
 import secrets
 import struct
 import threading
+import time
 from pathlib import Path
 
 import nfc
 import nfc.clf
+
+from nfc_station import tt2card, tt4card
 
 BLOCK = 16
 NDEF_BLOCKS = 16
@@ -18,6 +23,12 @@ NDEF_BLOCKS = 16
 NDEF_RW, NDEF_RO = 0x0009, 0x000B
 PMM = bytes.fromhex("FFFFFFFFFFFFFFFF")
 NDEF_SYSTEM = bytes.fromhex("12FC")
+TYPES = (2, 3, 4)
+# Type A: ATQA of a 7-byte UID, and SAK (0x00: Type 2, 0x20: ISO-DEP, so Type 4).
+SENS_RES = b"\x44\x00"
+SEL_RES = {2: b"\x00", 4: b"\x20"}
+# Seconds a Type A card waits for the reader in one go (it checks whether it should stop).
+LISTEN_SECONDS = 0.5
 
 
 def blank_memory() -> bytearray:
@@ -31,30 +42,64 @@ def blank_memory() -> bytearray:
     return attribute + bytearray(BLOCK * NDEF_BLOCKS)
 
 
-class CardFile:
-    """The card's IDm (its UID) and memory, saved after every block written."""
+def new_uid(kind: int) -> bytes:
+    if kind == 3:
+        return bytes.fromhex("02FE") + secrets.token_bytes(6)  # a FeliCa IDm
+    return b"\x04" + secrets.token_bytes(6)  # a 7-byte NFCID1 of NXP's
 
-    def __init__(self, path: str | Path, *, blank: bool = False) -> None:
+
+class CardFile:
+    """The card's kind (tag type and model), UID and memory, saved after every write."""
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        blank: bool = False,
+        kind: int | None = None,
+        model: str | None = None,
+    ) -> None:
+        """A new card (`blank`, or no file yet) of `kind` (Type 3 unless told), or the card
+        kept in the file, which must then be of the kind and model asked, if any."""
         self.path = Path(path)
         if blank or not self.path.exists():
-            self.idm = bytes.fromhex("02FE") + secrets.token_bytes(6)
-            self.memory = blank_memory()
+            kind = kind or 3
+            if kind not in TYPES:
+                raise ValueError(f"tag type {kind}: one of {TYPES}")
+            self.kind = kind
+            if model is not None and kind != 2:
+                raise ValueError(f"a model is chosen for Type 2 tags, not Type {kind}")
+            self.model = model or (tt2card.DEFAULT_MODEL if kind == 2 else None)
+            if self.model is not None and self.model not in tt2card.MODELS:
+                raise ValueError(f"model {self.model}: one of {', '.join(tt2card.MODELS)}")
+            self.identifier = new_uid(kind)
+            self.memory = self._blank()
             self.save()
         else:
             saved = json.loads(self.path.read_text())
-            self.idm, self.memory = bytes.fromhex(saved["idm"]), bytearray.fromhex(saved["memory"])
+            self.kind, self.model = saved.get("type", 3), saved.get("model")
+            self.identifier = bytes.fromhex(saved.get("uid") or saved["idm"])
+            self.memory = bytearray.fromhex(saved["memory"])
+            if kind not in (None, self.kind) or model not in (None, self.model):
+                raise ValueError(f"{self.path} holds a Type {self.kind} tag ({self.model or '-'})")
+
+    def _blank(self) -> bytearray:
+        if self.kind == 2:
+            return tt2card.blank_memory(self.model, self.identifier)
+        return tt4card.blank_memory() if self.kind == 4 else blank_memory()
 
     @property
     def uid(self) -> str:
-        return self.idm.hex().upper()
+        return self.identifier.hex().upper()
 
     def save(self) -> None:
-        self.path.write_text(json.dumps({"idm": self.uid, "memory": self.memory.hex()}))
+        saved = {"type": self.kind, "model": self.model, "uid": self.uid}
+        self.path.write_text(json.dumps({**saved, "memory": self.memory.hex()}))
 
 
 class CardSim:
     """Presents the card on `device` (`udp:host:port`) until stopped. `tear_after`: pull the
-    card away during the n-th block written (the write is kept, its answer never sent)."""
+    card away during the n-th write (the write is kept, its answer never sent)."""
 
     def __init__(self, device: str, card: CardFile, tear_after: int | None = None) -> None:
         self.device, self.card, self.tear_after = device, card, tear_after
@@ -74,9 +119,24 @@ class CardSim:
     def _gone(self) -> bool:
         return self._stop.is_set() or self.torn.is_set()
 
+    def _written(self) -> None:
+        self.card.save()
+        self.writes += 1
+        if self.tear_after is not None and self.writes >= self.tear_after:
+            self.torn.set()
+
+    def run(self) -> None:
+        with nfc.ContactlessFrontend(self.device) as clf:
+            if self.card.kind == 3:
+                self._run_type3(clf)
+            else:
+                self._run_type_a(clf)
+
+    # --- Type 3: nfcpy's own emulation ---------------------------------------------------------
+
     def _startup(self, target: nfc.clf.LocalTarget) -> nfc.clf.LocalTarget:
         target.brty = "212F"
-        target.sensf_res = b"\x01" + self.card.idm + PMM + NDEF_SYSTEM
+        target.sensf_res = b"\x01" + self.card.identifier + PMM + NDEF_SYSTEM
         return target
 
     def _read(self, block: int, rb: bool, re: bool) -> bytearray | None:
@@ -88,10 +148,7 @@ class CardSim:
         if block >= len(self.card.memory) // BLOCK:
             return False
         self.card.memory[block * BLOCK : (block + 1) * BLOCK] = data
-        self.card.save()
-        self.writes += 1
-        if self.tear_after is not None and self.writes >= self.tear_after:
-            self.torn.set()
+        self._written()
         return True
 
     def _connected(self, tag) -> bool:
@@ -99,8 +156,46 @@ class CardSim:
         tag.add_service(NDEF_RO, self._read, lambda *args: False)
         return True
 
-    def run(self) -> None:
-        with nfc.ContactlessFrontend(self.device) as clf:
-            options = {"on-startup": self._startup, "on-connect": self._connected}
-            while not self._gone():
-                clf.connect(card=options, terminate=self._gone)
+    def _run_type3(self, clf: nfc.ContactlessFrontend) -> None:
+        options = {"on-startup": self._startup, "on-connect": self._connected}
+        while not self._gone():
+            clf.connect(card=options, terminate=self._gone)
+
+    # --- Type 2 and Type 4A: the tag's commands answered here ----------------------------------
+
+    def _type_a_card(self) -> tt2card.Type2Card | tt4card.Type4Card:
+        if self.card.kind == 2:
+            return tt2card.Type2Card(self.card.model, self.card.memory, self._written)
+        return tt4card.Type4Card(self.card.memory, self._written)
+
+    def _run_type_a(self, clf: nfc.ContactlessFrontend) -> None:
+        tag = self._type_a_card()
+        local = nfc.clf.LocalTarget(
+            "106A", sens_res=SENS_RES, sdd_res=self.card.identifier, sel_res=SEL_RES[self.card.kind]
+        )
+        # The first listen binds the card's port; from then on it keeps that socket, so a
+        # reader that selects it again (nfcpy does, while it identifies a Type 2 tag or after
+        # a NAK) is heard at once rather than lost while a socket is reopened.
+        selected = clf.listen(local, LISTEN_SECONDS)
+        while not self._gone():
+            if selected is None:
+                selected = clf.device._listen_tta(local, time.time() + LISTEN_SECONDS)
+                continue
+            clf.target = selected  # the reader that selected it: answers go there
+            tag.select()
+            command = selected.tt2_cmd or selected.tt4_cmd
+            selected = self._serve(clf, tag, command)
+
+    def _serve(self, clf, tag, command) -> nfc.clf.LocalTarget | None:
+        """Answer the reader until it switches the field off (None) or the card leaves."""
+        while not self._gone():
+            answer = tag.respond(bytes(command)) if command else None
+            if self._gone():
+                return None  # pulled away: the last write is kept, its answer is never sent
+            try:
+                command = clf.exchange(answer, LISTEN_SECONDS)
+            except nfc.clf.BrokenLinkError:
+                return None  # the field went off: wait to be selected again
+            except nfc.clf.CommunicationError:
+                command = None
+        return None

@@ -21,7 +21,7 @@ from nfc_station import api as gql
 from nfc_station import tags
 from nfc_station.api import Api, Offline, Refused
 from nfc_station.store import DONE, FAILED, Store
-from nfc_station.tags import CardOnReader, TagError
+from nfc_station.tags import CardOnReader, TagError, UnsuitableTag
 
 log = logging.getLogger(__name__)
 receipts = logging.getLogger("nfc_station.receipt")
@@ -307,6 +307,8 @@ class Station:
             try:
                 tags.write(tag, issued["record"], password)
                 break
+            except UnsuitableTag as error:
+                return refusal("CARD_UNSUITABLE", f"{error}; nothing was bound")
             except TagError as error:
                 log.warning("writing card %s, attempt %d: %s", uid, attempt, error)
                 if attempt == WRITE_ATTEMPTS:

@@ -31,6 +31,10 @@ class TagError(Exception):
     """The tag could not be read or written as needed (removed, full, locked, not NDEF)."""
 
 
+class UnsuitableTag(TagError):
+    """The tag can never hold the club's record (too small): tapping it again will not help."""
+
+
 @dataclass(frozen=True, slots=True)
 class CardOnReader:
     uid: str
@@ -58,21 +62,34 @@ def read(tag: nfc.tag.Tag) -> CardOnReader:
 
 
 def _is_ntag21x(tag: nfc.tag.Tag) -> bool:
-    return isinstance(tag, tt2_nxp.NTAG21x)
+    # nfcpy files the Ultralight EV1 under NTAG21x, but cannot protect it (no config page).
+    return isinstance(tag, tt2_nxp.NTAG21x) and not isinstance(tag, tt2_nxp.MifareUltralightEV1)
+
+
+def _club_message(record: str) -> list[ndef.Record]:
+    return [ndef.Record(RECORD_TYPE, "", record.encode("ascii"))]
 
 
 def write(tag: nfc.tag.Tag, record: str, password: bytes | None) -> None:
     """Write the record as the tag's only NDEF record, read it back, and on NTAG21x protect
     writing with the card's password. Raises TagError unless the tag holds exactly it."""
     try:
-        if _is_ntag21x(tag) and password:
+        if _is_ntag21x(tag) and password and not (tag.ndef and tag.ndef.is_writeable):
             # A tag protected before (written, then not bound) opens with its own password.
-            tag.authenticate(password)
+            # Only then: a refused PWD_AUTH sends an NTAG21x idle until it is selected again.
+            if not tag.authenticate(password):
+                raise TagError("the tag is protected by another password")
         if tag.ndef is None:
             raise TagError("the tag is not formatted for NDEF")
         if not tag.ndef.is_writeable:
             raise TagError("the tag is write-protected")
-        tag.ndef.records = [ndef.Record(RECORD_TYPE, "", record.encode("ascii"))]
+        needed = len(b"".join(ndef.message_encoder(_club_message(record))))
+        if needed > tag.ndef.capacity:
+            raise UnsuitableTag(
+                f"the tag holds {tag.ndef.capacity} bytes, the club's record needs {needed}: "
+                "use another card"
+            )
+        tag.ndef.records = _club_message(record)
         verify(tag, record)
         if _is_ntag21x(tag) and password and tag.protect(password, protect_from=3) is False:
             raise TagError("the tag could not be protected")
