@@ -10,10 +10,13 @@ import secrets
 import struct
 import threading
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import nfc
 import nfc.clf
+import nfc.tag
 
 from nfc_station import tt2card, tt4card
 
@@ -126,18 +129,67 @@ class CardSim:
             self.torn.set()
 
     def run(self) -> None:
+        """Answer readers until stopped. The first listen binds the card's UDP port; from then
+        on the card keeps that socket, so a reader that senses or selects it again (after each
+        tap, while nfcpy identifies a Type 2 tag, after a NAK) is heard at once. Listening
+        afresh each time, as nfcpy's `connect(card=...)` does, reopens the socket, and a
+        reader's request sent meanwhile is lost: it waits out its 1 s timeout."""
         with nfc.ContactlessFrontend(self.device) as clf:
-            if self.card.kind == 3:
-                self._run_type3(clf)
-            else:
-                self._run_type_a(clf)
+            local = self._local_target()
+            selected = clf.listen(local, LISTEN_SECONDS)
+            while not self._gone():
+                if selected is None:
+                    selected = self._listen(clf, local)
+                    continue
+                clf.target = selected  # the reader that found it: answers go there
+                selected = self._serve(clf, self._activated(clf, selected))
 
-    # --- Type 3: nfcpy's own emulation ---------------------------------------------------------
+    def _local_target(self) -> nfc.clf.LocalTarget:
+        if self.card.kind == 3:
+            sensf_res = b"\x01" + self.card.identifier + PMM + NDEF_SYSTEM
+            return nfc.clf.LocalTarget("212F", sensf_res=sensf_res)
+        return nfc.clf.LocalTarget(
+            "106A", sens_res=SENS_RES, sdd_res=self.card.identifier, sel_res=SEL_RES[self.card.kind]
+        )
 
-    def _startup(self, target: nfc.clf.LocalTarget) -> nfc.clf.LocalTarget:
-        target.brty = "212F"
-        target.sensf_res = b"\x01" + self.card.identifier + PMM + NDEF_SYSTEM
-        return target
+    def _listen(self, clf, local: nfc.clf.LocalTarget) -> nfc.clf.LocalTarget | None:
+        # The UDP driver's own listening loop, on the socket it already has bound.
+        until = time.time() + LISTEN_SECONDS
+        if self.card.kind == 3:
+            return clf.device._listen_ttf(local, until)
+        return clf.device._listen_tta(local, until)
+
+    def _activated(self, clf, selected: nfc.clf.LocalTarget) -> _Responder:
+        """What answers the reader's commands, and the first command."""
+        if self.card.kind == 3:
+            tag = nfc.tag.emulate(clf, selected)
+            tag.add_service(NDEF_RW, self._read, self._write)
+            tag.add_service(NDEF_RO, self._read, lambda *args: False)
+            return _Responder(tag.process_command, tag.cmd)
+        if self.card.kind == 2:
+            tag = tt2card.Type2Card(self.card.model, self.card.memory, self._written)
+        else:
+            tag = tt4card.Type4Card(self.card.memory, self._written)
+        return _Responder(
+            lambda command: tag.respond(bytes(command)), selected.tt2_cmd or selected.tt4_cmd
+        )
+
+    def _serve(self, clf, responder: _Responder) -> None:
+        """Answer the reader until it switches its field off, or the card leaves."""
+        command = responder.first
+        while not self._gone():
+            answer = responder.respond(command) if command else None
+            if self._gone():
+                return None  # pulled away: the last write is kept, its answer is never sent
+            try:
+                command = clf.exchange(answer, LISTEN_SECONDS)
+            except nfc.clf.BrokenLinkError:
+                return None  # the field went off: wait to be found again
+            except nfc.clf.CommunicationError:
+                command = None
+        return None
+
+    # --- Type 3: nfcpy's emulation, with the card's blocks ---------------------------------------
 
     def _read(self, block: int, rb: bool, re: bool) -> bytearray | None:
         if block < len(self.card.memory) // BLOCK:
@@ -151,51 +203,8 @@ class CardSim:
         self._written()
         return True
 
-    def _connected(self, tag) -> bool:
-        tag.add_service(NDEF_RW, self._read, self._write)
-        tag.add_service(NDEF_RO, self._read, lambda *args: False)
-        return True
 
-    def _run_type3(self, clf: nfc.ContactlessFrontend) -> None:
-        options = {"on-startup": self._startup, "on-connect": self._connected}
-        while not self._gone():
-            clf.connect(card=options, terminate=self._gone)
-
-    # --- Type 2 and Type 4A: the tag's commands answered here ----------------------------------
-
-    def _type_a_card(self) -> tt2card.Type2Card | tt4card.Type4Card:
-        if self.card.kind == 2:
-            return tt2card.Type2Card(self.card.model, self.card.memory, self._written)
-        return tt4card.Type4Card(self.card.memory, self._written)
-
-    def _run_type_a(self, clf: nfc.ContactlessFrontend) -> None:
-        tag = self._type_a_card()
-        local = nfc.clf.LocalTarget(
-            "106A", sens_res=SENS_RES, sdd_res=self.card.identifier, sel_res=SEL_RES[self.card.kind]
-        )
-        # The first listen binds the card's port; from then on it keeps that socket, so a
-        # reader that selects it again (nfcpy does, while it identifies a Type 2 tag or after
-        # a NAK) is heard at once rather than lost while a socket is reopened.
-        selected = clf.listen(local, LISTEN_SECONDS)
-        while not self._gone():
-            if selected is None:
-                selected = clf.device._listen_tta(local, time.time() + LISTEN_SECONDS)
-                continue
-            clf.target = selected  # the reader that selected it: answers go there
-            tag.select()
-            command = selected.tt2_cmd or selected.tt4_cmd
-            selected = self._serve(clf, tag, command)
-
-    def _serve(self, clf, tag, command) -> nfc.clf.LocalTarget | None:
-        """Answer the reader until it switches the field off (None) or the card leaves."""
-        while not self._gone():
-            answer = tag.respond(bytes(command)) if command else None
-            if self._gone():
-                return None  # pulled away: the last write is kept, its answer is never sent
-            try:
-                command = clf.exchange(answer, LISTEN_SECONDS)
-            except nfc.clf.BrokenLinkError:
-                return None  # the field went off: wait to be selected again
-            except nfc.clf.CommunicationError:
-                command = None
-        return None
+@dataclass(frozen=True, slots=True)
+class _Responder:
+    respond: Callable[[bytes], bytes | None]
+    first: bytes
