@@ -4,13 +4,20 @@ real tags."""
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+
 import pytest
 from nfc.tag import tt2
 
 from loyalty.cards import keys
 from loyalty.models import Card
 from nfc_station import tags, tt2card
-from tests.station.conftest import Club
+from nfc_station.cardsim import CardFile
+from tests import factories as f
+from tests.station.conftest import ROOT, Club
 from tests.station.test_station_e2e import enrol, sara
 
 NDEF_PAGE = 4
@@ -112,3 +119,36 @@ async def test_a_type_a_card_pulled_away_mid_write_is_never_bound(
     assert (torn["ok"], torn["code"]) == (False, "CARD_NOT_WRITTEN"), torn
     assert not await Card.exists(uid=card.uid)
     assert enrol(club, card)["ok"]
+
+
+async def test_card_sim_presents_an_ntag213_to_the_station_command(club: Club) -> None:
+    """`loyalty card-sim --type 2 --model ntag213` in its own process, enrolled and read by
+    `loyalty station ... --json` in another: the card file keeps the tag's protection."""
+    path = club.tmp / "ntag213.json"
+    sim = subprocess.Popen(  # noqa: ASYNC220 (the test waits on purpose: the tap is its work)
+        [sys.executable, "-m", "cli.main", "card-sim", "--device", club.device,
+         "--card", str(path), "--blank", "--type", "2", "--model", "ntag213"],
+        cwd=ROOT, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        shown = json.loads(sim.stdout.readline())
+        assert (shown["type"], shown["model"]) == (2, "ntag213")
+
+        def station(*args: str) -> dict:
+            done = subprocess.run(
+                [sys.executable, "-m", "cli.main", "station", "--device", club.device,
+                 "--url", club.server.url, "--username", club.station_user,
+                 "--queue", str(club.tmp / "kiosk.sqlite3"), "--json", "--wait", "20", *args],
+                cwd=ROOT, capture_output=True, text=True, timeout=120,
+                env={**os.environ, "LOYALTY_STATION_PASSWORD": f.PASSWORD},
+            )  # fmt: skip
+            return json.loads(done.stdout.strip().splitlines()[-1])
+
+        enrolled = station("enrol", "--phone", f.phone(), "--first-name", "Nika")
+        assert enrolled["ok"], enrolled
+        assert station("balance")["card"] == enrolled["card"]
+    finally:
+        sim.terminate()
+        sim.wait(10)
+    card = CardFile(path)
+    assert (card.uid, card.memory[15], config(card, "ntag213")[3]) == (shown["uid"], 0x08, 3)
