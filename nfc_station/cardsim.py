@@ -1,5 +1,7 @@
-"""A contactless card emulated by nfcpy over UDP: a Type 3 (FeliCa) tag whose memory is kept
-in a JSON file, for demos, tests and benchmarks (`loyalty card-sim`)."""
+"""A contactless card emulated by nfcpy over UDP, its memory kept in a JSON file, for demos,
+tests and benchmarks (`loyalty card-sim`): a Type 3 (FeliCa) tag through nfcpy's own card
+emulation, or a Type 2 (NTAG21x, Ultralight) or Type 4A tag answering the reader's commands
+itself (`tt2card`, `tt4card`) over the same UDP link."""
 
 from __future__ import annotations
 
@@ -7,10 +9,16 @@ import json
 import secrets
 import struct
 import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import nfc
 import nfc.clf
+import nfc.tag
+
+from nfc_station import tt2card, tt4card
 
 BLOCK = 16
 NDEF_BLOCKS = 16
@@ -18,6 +26,12 @@ NDEF_BLOCKS = 16
 NDEF_RW, NDEF_RO = 0x0009, 0x000B
 PMM = bytes.fromhex("FFFFFFFFFFFFFFFF")
 NDEF_SYSTEM = bytes.fromhex("12FC")
+TYPES = (2, 3, 4)
+# Type A: ATQA of a 7-byte UID, and SAK (0x00: Type 2, 0x20: ISO-DEP, so Type 4).
+SENS_RES = b"\x44\x00"
+SEL_RES = {2: b"\x00", 4: b"\x20"}
+# Seconds a Type A card waits for the reader in one go (it checks whether it should stop).
+LISTEN_SECONDS = 0.5
 
 
 def blank_memory() -> bytearray:
@@ -31,30 +45,64 @@ def blank_memory() -> bytearray:
     return attribute + bytearray(BLOCK * NDEF_BLOCKS)
 
 
-class CardFile:
-    """The card's IDm (its UID) and memory, saved after every block written."""
+def new_uid(kind: int) -> bytes:
+    if kind == 3:
+        return bytes.fromhex("02FE") + secrets.token_bytes(6)  # a FeliCa IDm
+    return b"\x04" + secrets.token_bytes(6)  # a 7-byte NFCID1 of NXP's
 
-    def __init__(self, path: str | Path, *, blank: bool = False) -> None:
+
+class CardFile:
+    """The card's kind (tag type and model), UID and memory, saved after every write."""
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        blank: bool = False,
+        kind: int | None = None,
+        model: str | None = None,
+    ) -> None:
+        """A new card (`blank`, or no file yet) of `kind` (Type 3 unless told), or the card
+        kept in the file, which must then be of the kind and model asked, if any."""
         self.path = Path(path)
         if blank or not self.path.exists():
-            self.idm = bytes.fromhex("02FE") + secrets.token_bytes(6)
-            self.memory = blank_memory()
+            kind = kind or 3
+            if kind not in TYPES:
+                raise ValueError(f"tag type {kind}: one of {TYPES}")
+            self.kind = kind
+            if model is not None and kind != 2:
+                raise ValueError(f"a model is chosen for Type 2 tags, not Type {kind}")
+            self.model = model or (tt2card.DEFAULT_MODEL if kind == 2 else None)
+            if self.model is not None and self.model not in tt2card.MODELS:
+                raise ValueError(f"model {self.model}: one of {', '.join(tt2card.MODELS)}")
+            self.identifier = new_uid(kind)
+            self.memory = self._blank()
             self.save()
         else:
             saved = json.loads(self.path.read_text())
-            self.idm, self.memory = bytes.fromhex(saved["idm"]), bytearray.fromhex(saved["memory"])
+            self.kind, self.model = saved.get("type", 3), saved.get("model")
+            self.identifier = bytes.fromhex(saved.get("uid") or saved["idm"])
+            self.memory = bytearray.fromhex(saved["memory"])
+            if kind not in (None, self.kind) or model not in (None, self.model):
+                raise ValueError(f"{self.path} holds a Type {self.kind} tag ({self.model or '-'})")
+
+    def _blank(self) -> bytearray:
+        if self.kind == 2:
+            return tt2card.blank_memory(self.model, self.identifier)
+        return tt4card.blank_memory() if self.kind == 4 else blank_memory()
 
     @property
     def uid(self) -> str:
-        return self.idm.hex().upper()
+        return self.identifier.hex().upper()
 
     def save(self) -> None:
-        self.path.write_text(json.dumps({"idm": self.uid, "memory": self.memory.hex()}))
+        saved = {"type": self.kind, "model": self.model, "uid": self.uid}
+        self.path.write_text(json.dumps({**saved, "memory": self.memory.hex()}))
 
 
 class CardSim:
     """Presents the card on `device` (`udp:host:port`) until stopped. `tear_after`: pull the
-    card away during the n-th block written (the write is kept, its answer never sent)."""
+    card away during the n-th write (the write is kept, its answer never sent)."""
 
     def __init__(self, device: str, card: CardFile, tear_after: int | None = None) -> None:
         self.device, self.card, self.tear_after = device, card, tear_after
@@ -74,10 +122,74 @@ class CardSim:
     def _gone(self) -> bool:
         return self._stop.is_set() or self.torn.is_set()
 
-    def _startup(self, target: nfc.clf.LocalTarget) -> nfc.clf.LocalTarget:
-        target.brty = "212F"
-        target.sensf_res = b"\x01" + self.card.idm + PMM + NDEF_SYSTEM
-        return target
+    def _written(self) -> None:
+        self.card.save()
+        self.writes += 1
+        if self.tear_after is not None and self.writes >= self.tear_after:
+            self.torn.set()
+
+    def run(self) -> None:
+        """Answer readers until stopped. The first listen binds the card's UDP port; from then
+        on the card keeps that socket, so a reader that senses or selects it again (after each
+        tap, while nfcpy identifies a Type 2 tag, after a NAK) is heard at once. Listening
+        afresh each time, as nfcpy's `connect(card=...)` does, reopens the socket, and a
+        reader's request sent meanwhile is lost: it waits out its 1 s timeout."""
+        with nfc.ContactlessFrontend(self.device) as clf:
+            local = self._local_target()
+            selected = clf.listen(local, LISTEN_SECONDS)
+            while not self._gone():
+                if selected is None:
+                    selected = self._listen(clf, local)
+                    continue
+                clf.target = selected  # the reader that found it: answers go there
+                selected = self._serve(clf, self._activated(clf, selected))
+
+    def _local_target(self) -> nfc.clf.LocalTarget:
+        if self.card.kind == 3:
+            sensf_res = b"\x01" + self.card.identifier + PMM + NDEF_SYSTEM
+            return nfc.clf.LocalTarget("212F", sensf_res=sensf_res)
+        return nfc.clf.LocalTarget(
+            "106A", sens_res=SENS_RES, sdd_res=self.card.identifier, sel_res=SEL_RES[self.card.kind]
+        )
+
+    def _listen(self, clf, local: nfc.clf.LocalTarget) -> nfc.clf.LocalTarget | None:
+        # The UDP driver's own listening loop, on the socket it already has bound.
+        until = time.time() + LISTEN_SECONDS
+        if self.card.kind == 3:
+            return clf.device._listen_ttf(local, until)
+        return clf.device._listen_tta(local, until)
+
+    def _activated(self, clf, selected: nfc.clf.LocalTarget) -> _Responder:
+        """What answers the reader's commands, and the first command."""
+        if self.card.kind == 3:
+            tag = nfc.tag.emulate(clf, selected)
+            tag.add_service(NDEF_RW, self._read, self._write)
+            tag.add_service(NDEF_RO, self._read, lambda *args: False)
+            return _Responder(tag.process_command, tag.cmd)
+        if self.card.kind == 2:
+            tag = tt2card.Type2Card(self.card.model, self.card.memory, self._written)
+        else:
+            tag = tt4card.Type4Card(self.card.memory, self._written)
+        return _Responder(
+            lambda command: tag.respond(bytes(command)), selected.tt2_cmd or selected.tt4_cmd
+        )
+
+    def _serve(self, clf, responder: _Responder) -> None:
+        """Answer the reader until it switches its field off, or the card leaves."""
+        command = responder.first
+        while not self._gone():
+            answer = responder.respond(command) if command else None
+            if self._gone():
+                return None  # pulled away: the last write is kept, its answer is never sent
+            try:
+                command = clf.exchange(answer, LISTEN_SECONDS)
+            except nfc.clf.BrokenLinkError:
+                return None  # the field went off: wait to be found again
+            except nfc.clf.CommunicationError:
+                command = None
+        return None
+
+    # --- Type 3: nfcpy's emulation, with the card's blocks ---------------------------------------
 
     def _read(self, block: int, rb: bool, re: bool) -> bytearray | None:
         if block < len(self.card.memory) // BLOCK:
@@ -88,19 +200,11 @@ class CardSim:
         if block >= len(self.card.memory) // BLOCK:
             return False
         self.card.memory[block * BLOCK : (block + 1) * BLOCK] = data
-        self.card.save()
-        self.writes += 1
-        if self.tear_after is not None and self.writes >= self.tear_after:
-            self.torn.set()
+        self._written()
         return True
 
-    def _connected(self, tag) -> bool:
-        tag.add_service(NDEF_RW, self._read, self._write)
-        tag.add_service(NDEF_RO, self._read, lambda *args: False)
-        return True
 
-    def run(self) -> None:
-        with nfc.ContactlessFrontend(self.device) as clf:
-            options = {"on-startup": self._startup, "on-connect": self._connected}
-            while not self._gone():
-                clf.connect(card=options, terminate=self._gone)
+@dataclass(frozen=True, slots=True)
+class _Responder:
+    respond: Callable[[bytes], bytes | None]
+    first: bytes

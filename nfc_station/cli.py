@@ -176,8 +176,13 @@ def _screen(args: argparse.Namespace) -> int:
 def _card_sim(args: argparse.Namespace) -> int:
     from nfc_station.cardsim import CardFile, CardSim
 
-    card = CardFile(args.card, blank=args.blank)
-    print(json.dumps({"uid": card.uid, "card": str(card.path)}), flush=True)
+    try:
+        card = CardFile(args.card, blank=args.blank, kind=args.type, model=args.model)
+    except ValueError as error:
+        print(f"card-sim: {error}", file=sys.stderr)
+        return 2
+    shown = {"uid": card.uid, "card": str(card.path), "type": card.kind, "model": card.model}
+    print(json.dumps(shown), flush=True)
     sim = CardSim(args.device, card, tear_after=args.tear_after)
     try:
         sim.run()
@@ -187,6 +192,8 @@ def _card_sim(args: argparse.Namespace) -> int:
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
+    from nfc_station.tt2card import MODELS
+
     station = commands.add_parser(
         "station",
         help="the NFC card station: one operation per tap, or the staff screen "
@@ -252,5 +259,17 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     sim.add_argument("--device", required=True, help="udp:host:port")
     sim.add_argument("--card", default="var/card.json", help="the card's memory file")
     sim.add_argument("--blank", action="store_true", help="start from a blank card")
+    sim.add_argument(
+        "--type",
+        type=int,
+        choices=(2, 3, 4),
+        help="the NFC Forum tag type: 2 NTAG/Ultralight, 3 FeliCa (a new card's default), "
+        "4 ISO-DEP",
+    )
+    sim.add_argument(
+        "--model",
+        choices=tuple(MODELS),
+        help="the Type 2 chip (default ntag215)",
+    )
     sim.add_argument("--tear-after", type=int, help="pull the card away at the n-th block written")
     sim.set_defaults(run=_card_sim)

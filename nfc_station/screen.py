@@ -17,6 +17,7 @@ from nfc_station.station import Station
 from nfc_station.tags import CardOnReader, Reader, read
 
 SYNC_SECONDS = 10.0
+READER_SECONDS = 0.5
 MODES = {
     "purchase": ("Purchase", ("amount", "receipt")),
     "topup": ("Top up credit", ("amount", "paid")),
@@ -117,6 +118,8 @@ class StationApp(App):
     def on_mount(self) -> None:
         self.show_fields("purchase")
         self.reader = Reader(self.device, self.tapped).start()
+        # The reader's state changes on its own thread: the status line looks at it often.
+        self.set_interval(READER_SECONDS, self.refresh_status)
         self.set_interval(SYNC_SECONDS, self.action_sync)
         self.action_sync()
 
@@ -162,8 +165,10 @@ class StationApp(App):
     def refresh_status(self) -> None:
         status = self.query_one("#status", Static)
         state = {True: "online", False: "OFFLINE", None: "connecting"}[self.station.online]
-        status.update(f"{state} · queue: {self.station.store.queue_size()}")
-        status.set_class(self.station.online is False, "offline")
+        reader = self.reader.state if self.reader is not None else "no reader"
+        status.update(f"{state} · queue: {self.station.store.queue_size()} · {reader}")
+        reader_gone = self.reader is not None and not self.reader.connected.is_set()
+        status.set_class(self.station.online is False or reader_gone, "offline")
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "ready":

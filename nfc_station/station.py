@@ -21,7 +21,7 @@ from nfc_station import api as gql
 from nfc_station import tags
 from nfc_station.api import Api, Offline, Refused
 from nfc_station.store import DONE, FAILED, Store
-from nfc_station.tags import CardOnReader, TagError
+from nfc_station.tags import CardOnReader, TagError, UnsuitableTag
 
 log = logging.getLogger(__name__)
 receipts = logging.getLogger("nfc_station.receipt")
@@ -84,6 +84,9 @@ class Station:
         except Offline:
             self.online = False
             self._failed_at = time.monotonic()
+            raise
+        except Refused:
+            self.online = True  # a refusal is an answer: the server is there
             raise
         self.online = True
         return result
@@ -307,6 +310,8 @@ class Station:
             try:
                 tags.write(tag, issued["record"], password)
                 break
+            except UnsuitableTag as error:
+                return refusal("CARD_UNSUITABLE", f"{error}; nothing was bound")
             except TagError as error:
                 log.warning("writing card %s, attempt %d: %s", uid, attempt, error)
                 if attempt == WRITE_ATTEMPTS:

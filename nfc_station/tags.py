@@ -31,6 +31,10 @@ class TagError(Exception):
     """The tag could not be read or written as needed (removed, full, locked, not NDEF)."""
 
 
+class UnsuitableTag(TagError):
+    """The tag can never hold the club's record (too small): tapping it again will not help."""
+
+
 @dataclass(frozen=True, slots=True)
 class CardOnReader:
     uid: str
@@ -58,21 +62,34 @@ def read(tag: nfc.tag.Tag) -> CardOnReader:
 
 
 def _is_ntag21x(tag: nfc.tag.Tag) -> bool:
-    return isinstance(tag, tt2_nxp.NTAG21x)
+    # nfcpy files the Ultralight EV1 under NTAG21x, but cannot protect it (no config page).
+    return isinstance(tag, tt2_nxp.NTAG21x) and not isinstance(tag, tt2_nxp.MifareUltralightEV1)
+
+
+def _club_message(record: str) -> list[ndef.Record]:
+    return [ndef.Record(RECORD_TYPE, "", record.encode("ascii"))]
 
 
 def write(tag: nfc.tag.Tag, record: str, password: bytes | None) -> None:
     """Write the record as the tag's only NDEF record, read it back, and on NTAG21x protect
     writing with the card's password. Raises TagError unless the tag holds exactly it."""
     try:
-        if _is_ntag21x(tag) and password:
+        if _is_ntag21x(tag) and password and not (tag.ndef and tag.ndef.is_writeable):
             # A tag protected before (written, then not bound) opens with its own password.
-            tag.authenticate(password)
+            # Only then: a refused PWD_AUTH sends an NTAG21x idle until it is selected again.
+            if not tag.authenticate(password):
+                raise TagError("the tag is protected by another password")
         if tag.ndef is None:
             raise TagError("the tag is not formatted for NDEF")
         if not tag.ndef.is_writeable:
             raise TagError("the tag is write-protected")
-        tag.ndef.records = [ndef.Record(RECORD_TYPE, "", record.encode("ascii"))]
+        needed = len(b"".join(ndef.message_encoder(_club_message(record))))
+        if needed > tag.ndef.capacity:
+            raise UnsuitableTag(
+                f"the tag holds {tag.ndef.capacity} bytes, the club's record needs {needed}: "
+                "use another card"
+            )
+        tag.ndef.records = _club_message(record)
         verify(tag, record)
         if _is_ntag21x(tag) and password and tag.protect(password, protect_from=3) is False:
             raise TagError("the tag could not be protected")
@@ -95,7 +112,9 @@ def verify(tag: nfc.tag.Tag, record: str) -> None:
 class Reader:
     """Senses tags on `device` in a thread and calls `on_tap(tag)` for each, on that thread.
 
-    A reader unplugged (an I/O error) is opened again every second until it is back.
+    A reader unplugged (nfcpy reports an I/O error and gives up on the device) is opened again
+    every second until it is back; `on_state(ready, detail)` hears of each change, and `state`
+    says where it stands, so staff see that taps cannot be read rather than tap in vain.
     """
 
     def __init__(
@@ -105,15 +124,19 @@ class Reader:
         targets=TARGETS,
         *,
         hold: bool = True,
+        on_state: Callable[[bool, str], None] | None = None,
     ) -> None:
         self.device = device
         # False: the next tap may be the same card at once (benchmarks tap one card in a loop).
         self._hold = hold
         self._on_tap = on_tap
+        self._on_state = on_state
         self._targets = list(targets)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="nfc-reader", daemon=True)
         self.connected = threading.Event()
+        self.state = "opening the reader"
+        self.frontend: nfc.ContactlessFrontend | None = None  # while the device is open
         self.found_at = 0.0
 
     def start(self) -> Reader:
@@ -127,6 +150,16 @@ class Reader:
     @property
     def stopping(self) -> bool:
         return self._stop.is_set()
+
+    def _report(self, ready: bool, detail: str) -> None:
+        self.state = "reader ready" if ready else f"READER UNAVAILABLE: {detail}"
+        (self.connected.set if ready else self.connected.clear)()
+        log.log(logging.INFO if ready else logging.WARNING, "NFC %s: %s", self.device, self.state)
+        if self._on_state is not None:
+            try:
+                self._on_state(ready, detail)
+            except Exception:
+                log.exception("reporting the reader's state failed")
 
     def _connected(self, tag: nfc.tag.Tag) -> bool:
         self.found_at = time.perf_counter()  # the card found and activated (benchmarks)
@@ -144,18 +177,25 @@ class Reader:
         while not self._stop.is_set():
             try:
                 with nfc.ContactlessFrontend(self.device) as clf:
-                    self.connected.set()
-                    options = {
-                        "on-connect": self._connected,
-                        "targets": self._targets,
-                        "beep-on-connect": False,
-                        "interval": 0.05,
-                    }
-                    while not self._stop.is_set():
-                        if clf.connect(rdwr=options, terminate=self._stop.is_set) is False:
-                            break  # the device failed: open it again
+                    self.frontend = clf
+                    self._report(True, "")
+                    self._serve(clf)
+                problem = "the device stopped answering (unplugged?)"
             except OSError as error:
-                log.warning("NFC reader %s unavailable: %s", self.device, error)
-            self.connected.clear()
+                problem = str(error) or repr(error)
+            self.frontend = None
             if not self._stop.is_set():
+                self._report(False, problem)
                 time.sleep(REOPEN_SECONDS)
+
+    def _serve(self, clf: nfc.ContactlessFrontend) -> None:
+        """Until stopped, or the device fails: nfcpy then logs the I/O error, returns False."""
+        options = {
+            "on-connect": self._connected,
+            "targets": self._targets,
+            "beep-on-connect": False,
+            "interval": 0.05,
+        }
+        while not self._stop.is_set():
+            if clf.connect(rdwr=options, terminate=self._stop.is_set) is False:
+                return

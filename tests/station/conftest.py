@@ -92,8 +92,10 @@ class Club:
     cashier_actor: Actor
     cashier_user: str
 
-    def card(self, name: str, *, blank: bool = True) -> CardFile:
-        return CardFile(self.tmp / f"{name}.json", blank=blank)
+    def card(
+        self, name: str, *, blank: bool = True, kind: int | None = None, model: str | None = None
+    ) -> CardFile:
+        return CardFile(self.tmp / f"{name}.json", blank=blank, kind=kind, model=model)
 
     def tap(self, card: CardFile, handle, *, tear_after: int | None = None):
         """Present the card to the reader, run `handle(tag)` on the tap, take the card away."""

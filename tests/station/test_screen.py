@@ -84,11 +84,11 @@ async def test_staff_tap_then_top_up_then_pay_offline_on_the_screen(club: Club) 
             await pilot.click("#ready")
             await until(app, pilot, lambda: "Offline" in text(app, "#result"))
             assert "Credit: 150000 Rials" in text(app, "#result")
-            assert text(app, "#status") == "OFFLINE · queue: 1"
+            assert text(app, "#status") == "OFFLINE · queue: 1 · reader ready"
         finally:
             club.server.start()
         await pilot.press("ctrl+s")
-        await until(app, pilot, lambda: text(app, "#status") == "online · queue: 0")
+        await until(app, pilot, lambda: text(app, "#status") == "online · queue: 0 · reader ready")
 
 
 async def test_a_card_keeper_blocks_the_card_tapped_on_the_screen(club: Club) -> None:
