@@ -12,12 +12,15 @@ from loyalty.models import Member, MemberBehaviour, Role
 MAX_DAYS = 366 * 3  # sizes of runs asked for at once
 
 
-async def behaviour(actor: Actor, member_id: int) -> MemberBehaviour | None:
-    """A member's figures as of the last run (None: not computed yet)."""
+async def behaviour(actor: Actor, member_id: int) -> MemberBehaviour:
+    """A member's figures as of the last run that computed them."""
     actor.require_staff(Role.MANAGER)
     if not await Member.exists(id=member_id):
         raise NotFound("member", member_id)
-    return await MemberBehaviour.get_or_none(member_id=member_id)
+    found = await MemberBehaviour.get_or_none(member_id=member_id)
+    if found is None:  # enrolled since the last full run, and no purchase yet
+        raise NotFound("behaviour of member", member_id)
+    return found
 
 
 def _ordered(since: date, until: date, first: str, second: str) -> None:
