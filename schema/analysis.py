@@ -25,7 +25,15 @@ from schema.errors import (
     returns_errors,
 )
 from schema.scalars import BigInt
-from schema.types import AfterCursor, Connection, PageSize, connection, decode_cursor, parse_id
+from schema.types import (
+    AfterCursor,
+    Connection,
+    PageSize,
+    connection,
+    decode_cursor,
+    optional_id,
+    parse_id,
+)
 
 VERSION = "The version you read; a change made since then is a VERSION_CONFLICT."
 
@@ -72,9 +80,6 @@ class MemberBehaviour:
 
     @classmethod
     def from_model(cls, b: m.MemberBehaviour) -> MemberBehaviour:
-        def optional_id(value: int | None) -> strawberry.ID | None:
-            return strawberry.ID(str(value)) if value is not None else None
-
         categories = (b.favourite_category, b.second_category, b.third_category)
         return cls(
             member_id=strawberry.ID(str(b.member_id)),  # type: ignore[attr-defined]

@@ -23,7 +23,15 @@ from schema.errors import (
     returns_errors,
 )
 from schema.scalars import BigInt
-from schema.types import AfterCursor, Connection, PageSize, connection, decode_cursor, parse_id
+from schema.types import (
+    AfterCursor,
+    Connection,
+    PageSize,
+    connection,
+    decode_cursor,
+    optional_id,
+    parse_id,
+)
 
 CampaignStatus = strawberry.enum(m.CampaignStatus, description="Where a campaign is in its life.")
 RfmSegment = strawberry.enum(
@@ -317,9 +325,6 @@ class Campaign:
 
     @classmethod
     def from_model(cls, row: m.Campaign) -> Campaign:
-        def optional_id(value: int | None) -> strawberry.ID | None:
-            return strawberry.ID(str(value)) if value is not None else None
-
         return cls(
             id=strawberry.ID(str(row.id)),
             name=row.name,

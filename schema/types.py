@@ -71,6 +71,11 @@ PageSize = Annotated[int, strawberry.argument(description="Page size, 1 to 100."
 AfterCursor = Annotated[str | None, strawberry.argument(description="Cursor to go on from.")]
 
 
+def optional_id(value: int | None) -> strawberry.ID | None:
+    """A nullable foreign key as a GraphQL ID."""
+    return strawberry.ID(str(value)) if value is not None else None
+
+
 def parse_id(value: strawberry.ID, field: str) -> int:
     try:
         number = int(value)

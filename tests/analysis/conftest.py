@@ -59,6 +59,16 @@ class Club:
         )
         return result.purchase
 
+    async def spend(self, name: str, purse: Purse, amount: int) -> wallet.LedgerResult:
+        return await wallet.spend(
+            self.cashier,
+            member_id=self.members[name].id,
+            purse=purse,
+            amount=amount,
+            idempotency_key=factories.key(),
+            branch_id=self.first.id,
+        )
+
     async def refund(self, purchase: Purchase, amount: int | None = None) -> None:
         await refunds.refund(
             self.manager, purchase_id=purchase.id, idempotency_key=factories.key(), amount=amount
@@ -92,23 +102,9 @@ async def club() -> Club:
     await c.buy("Sara", local(20, 12), 1_200_000, ("coffee", 1_200_000), credit=200_000)
     undone = await c.buy("Sara", local(4, 12), 1_000_000, ("tea", 1_000_000), credit=100_000)
     await c.refund(undone)
-    await wallet.spend(
-        cashier,
-        member_id=members["Sara"].id,
-        purse=Purse.POINTS,
-        amount=120,
-        idempotency_key=factories.key(),
-        branch_id=first.id,
-    )
+    await c.spend("Sara", Purse.POINTS, 120)
     # Spent at the counter and undone by a manager: no credit used in the end.
-    mistaken = await wallet.spend(
-        cashier,
-        member_id=members["Sara"].id,
-        purse=Purse.CREDIT,
-        amount=50_000,
-        idempotency_key=factories.key(),
-        branch_id=first.id,
-    )
+    mistaken = await c.spend("Sara", Purse.CREDIT, 50_000)
     await wallet.reverse(
         manager,
         transaction_id=mistaken.transaction.id,
