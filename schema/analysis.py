@@ -14,6 +14,8 @@ from loyalty import models as m
 from loyalty.analysis import reads, rfm, saved
 from loyalty.analysis.saved import SegmentSpec
 from loyalty.campaigns import manage
+from loyalty.errors import InvalidInput
+from loyalty.programme import policies
 from schema.campaigns import CampaignSegment, CampaignSegmentInput, RfmSegment
 from schema.context import Context
 from schema.errors import (
@@ -21,6 +23,7 @@ from schema.errors import (
     ConflictError,
     NotFoundError,
     VersionConflictError,
+    named_as_input,
     result_union,
     returns_errors,
 )
@@ -191,6 +194,35 @@ class SegmentSaved:
     saved_segment: SavedSegment = strawberry.field(description="As it is now.")
 
 
+@strawberry.type(description="When a member counts as at risk of churning.")
+class AnalysisPolicy:
+    churn_gap_multiple: float = strawberry.field(
+        description="At risk when the days since the last visit exceed this many usual gaps."
+    )
+    churn_min_visits: int = strawberry.field(
+        description="Visits a member needs before they have a usual gap."
+    )
+    version: int = strawberry.field(description="Pass as `expectedVersion` (0: never set).")
+
+
+@strawberry.input(description="The analysis policy; what is left out takes its default.")
+class AnalysisPolicyInput:
+    churn_gap_multiple: float | None = strawberry.field(default=None, description="1 to 20.")
+    churn_min_visits: int | None = strawberry.field(default=None, description="2 to 100.")
+    expected_version: int | None = strawberry.field(default=None, description=VERSION)
+
+
+@strawberry.type(description="The analysis policy was saved (the next run uses it).")
+class AnalysisPolicySaved:
+    policy: AnalysisPolicy = strawberry.field(description="The policy as it is now.")
+
+
+AnalysisPolicyResult = result_union(
+    "AnalysisPolicyResult",
+    "Result of setAnalysisPolicy.",
+    AnalysisPolicySaved,
+    VersionConflictError,
+)
 MemberBehaviourLookup = result_union(
     "MemberBehaviourLookup",
     "Result of reading a member's behaviour.",
@@ -225,6 +257,11 @@ class AnalysisQueries:
     ) -> MemberBehaviourLookup:
         found = await reads.behaviour(info.context.require_actor(), parse_id(member_id, "memberId"))
         return MemberBehaviour.from_model(found)
+
+    @strawberry.field(description="Manager: when a member counts as at risk of churning.")
+    async def analysis_policy(self, info: Info[Context, None]) -> AnalysisPolicy:
+        policy, version = await policies.read(info.context.require_actor(), "analysis")
+        return AnalysisPolicy(**policy.model_dump(), version=version)
 
     @strawberry.field(description="Manager: RFM segment sizes of each nightly run in a period.")
     @returns_errors
@@ -287,6 +324,29 @@ def _run(r: rfm.RunSizes) -> RfmRun:
 
 @strawberry.type
 class AnalysisMutations:
+    @strawberry.mutation(description="Manager: set when a member counts as at risk of churning.")
+    @returns_errors
+    async def set_analysis_policy(
+        self,
+        info: Info[Context, None],
+        input: Annotated[AnalysisPolicyInput, strawberry.argument(description=INPUT)],
+    ) -> AnalysisPolicyResult:
+        values = {
+            name: getattr(input, name)
+            for name in policies.AnalysisPolicy.model_fields
+            if getattr(input, name) is not None
+        }
+        try:
+            policy, version = await policies.save(
+                info.context.require_actor(),
+                "analysis",
+                values,
+                expected_version=input.expected_version,
+            )
+        except InvalidInput as error:
+            raise named_as_input(error, "analysis.") from None
+        return AnalysisPolicySaved(policy=AnalysisPolicy(**policy.model_dump(), version=version))
+
     @strawberry.mutation(description="Manager: save a segment under a name.")
     @returns_errors
     async def create_saved_segment(

@@ -65,7 +65,8 @@ def _quintile(order: str) -> str:
 
 
 async def score() -> None:
-    """Score every member from their current figures (cheap: one sort per score)."""
+    """Score every member from their current figures (one sort per score); only rows whose
+    scores or flag change are written, so the hourly run leaves most of the table alone."""
     policy, _ = await policies.load("analysis")
     assert isinstance(policy, policies.AnalysisPolicy)
     await sql.fetch(
@@ -91,6 +92,10 @@ UPDATE member_behaviour SET recency_score = scored.r, frequency_score = scored.f
   monetary_score = scored.m, rfm_segment = {_segment_case("scored.r", "scored.f", "scored.m")},
   churn_risk = scored.churn
 FROM scored WHERE member_behaviour.member_id = scored.member_id
+  AND (COALESCE(member_behaviour.recency_score, 0) <> scored.r
+       OR COALESCE(member_behaviour.frequency_score, 0) <> scored.f
+       OR COALESCE(member_behaviour.monetary_score, 0) <> scored.m
+       OR member_behaviour.churn_risk <> scored.churn)
 """,
         [policy.churn_min_visits, policy.churn_gap_multiple],
     )

@@ -183,3 +183,34 @@ async def test_segment_sizes_and_movement(api: Api, club: Club) -> None:  # noqa
         MOVEMENT, {"from": day(0).isoformat(), "to": day(0).isoformat()}, cashier
     )
     assert denied["rfmSegmentMovement"]["code"] == "PERMISSION_DENIED"
+
+
+POLICY = """
+mutation($input: AnalysisPolicyInput!) {
+  setAnalysisPolicy(input: $input) {
+    __typename
+    ... on AnalysisPolicySaved { policy { churnGapMultiple churnMinVisits version } }
+    ... on InvalidInputError { field }
+  }
+}"""
+
+
+async def test_the_churn_policy_is_read_and_set(api: Api) -> None:  # noqa: F811
+    token = await api.staff_token(Role.MANAGER)
+    read = await api.call(
+        "{ analysisPolicy { churnGapMultiple churnMinVisits version } }", {}, token
+    )
+    assert read["analysisPolicy"] == {"churnGapMultiple": 2.0, "churnMinVisits": 3, "version": 0}
+    saved = await api.call(
+        POLICY, {"input": {"churnGapMultiple": 1.5, "expectedVersion": 0}}, token
+    )
+    assert saved["setAnalysisPolicy"]["policy"] == {
+        "churnGapMultiple": 1.5,
+        "churnMinVisits": 3,
+        "version": 1,
+    }
+    bad = await api.call(POLICY, {"input": {"churnMinVisits": 1}}, token)
+    assert bad["setAnalysisPolicy"] == {
+        "__typename": "InvalidInputError",
+        "field": "churnMinVisits",
+    }
