@@ -14,7 +14,6 @@ from loyalty import models as m
 from loyalty.analysis import reads, rfm, saved
 from loyalty.analysis.saved import SegmentSpec
 from loyalty.campaigns import manage
-from loyalty.errors import InvalidInput
 from loyalty.programme import policies
 from schema.campaigns import CampaignSegment, CampaignSegmentInput, RfmSegment
 from schema.context import Context
@@ -23,7 +22,6 @@ from schema.errors import (
     ConflictError,
     NotFoundError,
     VersionConflictError,
-    named_as_input,
     result_union,
     returns_errors,
 )
@@ -36,6 +34,7 @@ from schema.types import (
     decode_cursor,
     optional_id,
     parse_id,
+    save_policy,
 )
 
 VERSION = "The version you read; a change made since then is a VERSION_CONFLICT."
@@ -331,20 +330,7 @@ class AnalysisMutations:
         info: Info[Context, None],
         input: Annotated[AnalysisPolicyInput, strawberry.argument(description=INPUT)],
     ) -> AnalysisPolicyResult:
-        values = {
-            name: getattr(input, name)
-            for name in policies.AnalysisPolicy.model_fields
-            if getattr(input, name) is not None
-        }
-        try:
-            policy, version = await policies.save(
-                info.context.require_actor(),
-                "analysis",
-                values,
-                expected_version=input.expected_version,
-            )
-        except InvalidInput as error:
-            raise named_as_input(error, "analysis.") from None
+        policy, version = await save_policy(info.context.require_actor(), "analysis", input)
         return AnalysisPolicySaved(policy=AnalysisPolicy(**policy.model_dump(), version=version))
 
     @strawberry.mutation(description="Manager: save a segment under a name.")
