@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from arq.cron import next_cron
@@ -21,6 +21,7 @@ class Scheduled:
     # arq's cron fields: None is every value; the second defaults to 0.
     when: dict[str, Any] = field(default_factory=dict)
     needs_redis: bool = False  # only where there is something in Redis to look after
+    timeout: timedelta | None = None  # arq's job timeout, when the default (5 min) is too short
 
     @property
     def name(self) -> str:
@@ -42,6 +43,13 @@ SCHEDULE: tuple[Scheduled, ...] = (
     Scheduled(tasks.run_journeys, {"minute": set(range(0, 60, 10)), "second": 20}),
     # Every 5 minutes: a purchase is queued for its call soon after it is made.
     Scheduled(tasks.fill_happy_calls, {"minute": set(range(0, 60, 5)), "second": 25}),
+    # After expiry (its points count) and reconciliation: every member's figures, RFM and the
+    # day's snapshot. A million members take minutes on PostgreSQL: a longer timeout.
+    Scheduled(tasks.analyse_members, {"hour": 4, "minute": 30}, timeout=timedelta(minutes=30)),
+    # Hourly: members who bought or whose points moved since the last run.
+    Scheduled(
+        tasks.refresh_member_analysis, {"minute": 45, "second": 30}, timeout=timedelta(minutes=15)
+    ),
 )
 
 

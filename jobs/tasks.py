@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from loyalty import leaderboard, outbox
+from loyalty.analysis import runs as analysis
 from loyalty.campaigns import sending as campaigns
 from loyalty.games import lottery
 from loyalty.happycalls import queue as happy_calls
@@ -109,3 +110,15 @@ async def fill_happy_calls(ctx: Mapping[str, Any]) -> dict[str, int]:
     """Queue happy calls for recent purchases; expire late calls, release lapsed claims."""
     run = await happy_calls.fill()
     return {"queued": run.queued, "expired": run.expired, "released": run.released}
+
+
+async def analyse_members(ctx: Mapping[str, Any]) -> dict[str, int]:
+    """Every member's behaviour figures, RFM segments and churn risk; the day's snapshot."""
+    run = await analysis.run_full()
+    return {"members": run.members}
+
+
+async def refresh_member_analysis(ctx: Mapping[str, Any]) -> dict[str, int]:
+    """The figures of members who bought (or whose points moved) since the last run."""
+    run = await analysis.run_incremental()
+    return {"members": run.members}

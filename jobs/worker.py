@@ -49,7 +49,9 @@ def worker_settings(settings: Settings, *, dispatch: bool = True) -> dict[str, A
 
     return {
         "functions": FUNCTIONS,
-        "cron_jobs": [cron(job.job, name=job.name, **job.when) for job in jobs_for(True)],
+        "cron_jobs": [
+            cron(job.job, name=job.name, timeout=job.timeout, **job.when) for job in jobs_for(True)
+        ],
         "redis_settings": RedisSettings.from_dsn(settings.redis_url),
         "on_startup": startup,
         "on_shutdown": shutdown,

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 from loyalty import members, purchases, refunds, staff, wallet
 from loyalty.actors import SYSTEM, Actor
+from loyalty.analysis import runs as analysis_runs
 from loyalty.errors import Conflict
 from loyalty.games import lottery
 from loyalty.games.lottery import LotteryPrizeSpec, LotterySpec
@@ -881,6 +882,9 @@ async def load(
         if n % 500 == 0:
             say(f"recorded {n:,} of {total:,} purchases")
     report.happy_calls = (await happy_call_queue.fill(now)).queued
+    # The figures, RFM segments and churn risk the nightly job would have computed.
+    await analysis_runs.run_full(now)
+    say("analysed the members' behaviour")
     report.seconds = time.monotonic() - started
     return report
 

@@ -16,6 +16,7 @@ from strawberry.schema.config import StrawberryConfig
 
 from loyalty.errors import DomainError
 from loyalty.settings import Settings
+from schema.analysis import AnalysisMutations, AnalysisQueries
 from schema.auth import AuthMutations
 from schema.backoffice import BackOfficeMutations
 from schema.campaigns import CampaignMutations, CampaignQueries
@@ -51,6 +52,7 @@ class Query(
     JourneyQueries,
     CardQueries,
     HappyCallQueries,
+    AnalysisQueries,
 ):
     pass
 
@@ -73,6 +75,7 @@ class Mutation(
     JourneyMutations,
     CardMutations,
     HappyCallMutations,
+    AnalysisMutations,
 ):
     pass
 

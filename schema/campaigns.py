@@ -23,9 +23,27 @@ from schema.errors import (
     returns_errors,
 )
 from schema.scalars import BigInt
-from schema.types import AfterCursor, Connection, PageSize, connection, decode_cursor, parse_id
+from schema.types import (
+    AfterCursor,
+    Connection,
+    PageSize,
+    connection,
+    decode_cursor,
+    optional_id,
+    parse_id,
+)
 
 CampaignStatus = strawberry.enum(m.CampaignStatus, description="Where a campaign is in its life.")
+RfmSegment = strawberry.enum(
+    m.RfmSegment,
+    description="A member's RFM segment: recency against the average of frequency and monetary.",
+)
+BEHAVIOUR = "Behaviour filters hold only members with profiling consent."
+_ID_LISTS = (
+    ("tier_ids", "segment.tierIds"),
+    ("branch_ids", "segment.branchIds"),
+    ("favourite_branch_ids", "segment.favouriteBranchIds"),
+)
 VERSION = "The version you read; a change made since then is a VERSION_CONFLICT."
 TEMPLATE = "{name}, {first_name} and {last_name} are filled in for each member."
 
@@ -57,14 +75,39 @@ class CampaignSegment:
     consenting_only: bool = strawberry.field(
         description="Only members who accepted marketing (others would be held back)."
     )
+    rfm_segments: list[RfmSegment] = strawberry.field(
+        description=f"In these RFM segments (empty: any). {BEHAVIOUR}"
+    )
+    min_recency_score: int | None = strawberry.field(description="Recency score at least, 1-5.")
+    max_recency_score: int | None = strawberry.field(description="Recency score at most, 1-5.")
+    min_frequency_score: int | None = strawberry.field(description="Frequency score at least.")
+    max_frequency_score: int | None = strawberry.field(description="Frequency score at most.")
+    min_monetary_score: int | None = strawberry.field(description="Monetary score at least.")
+    max_monetary_score: int | None = strawberry.field(description="Monetary score at most.")
+    churn_risk: bool | None = strawberry.field(
+        description="At risk of churning (true) or not (false); null: either."
+    )
+    min_median_gap_days: float | None = strawberry.field(
+        description="Usual (median) days between visits, at least."
+    )
+    max_median_gap_days: float | None = strawberry.field(
+        description="Usual (median) days between visits, at most."
+    )
+    favourite_categories: list[str] = strawberry.field(
+        description="Favourite category (most spent) one of these (empty: any)."
+    )
+    favourite_branch_ids: list[strawberry.ID] = strawberry.field(
+        description="Favourite branch (most visits) one of these (empty: any)."
+    )
 
     @classmethod
     def from_json(cls, raw: dict) -> CampaignSegment:
         s = segments.parse(raw)
+        lists = {name: _ids(getattr(s, name)) for name, _ in _ID_LISTS}
         return cls(
-            **s.model_dump(exclude={"tier_ids", "branch_ids"}),
-            tier_ids=_ids(s.tier_ids),
-            branch_ids=_ids(s.branch_ids),
+            **s.model_dump(exclude={name for name, _ in _ID_LISTS} | {"rfm_segments"}),
+            **lists,
+            rfm_segments=[m.RfmSegment(v) for v in s.rfm_segments],
         )
 
 
@@ -91,17 +134,44 @@ class CampaignSegmentInput:
     consenting_only: bool = strawberry.field(
         default=True, description="Only members who accepted marketing."
     )
+    rfm_segments: list[RfmSegment] | None = strawberry.field(
+        default=None, description=f"RFM segments. {BEHAVIOUR}"
+    )
+    min_recency_score: int | None = strawberry.field(default=None, description="1 to 5.")
+    max_recency_score: int | None = strawberry.field(default=None, description="1 to 5.")
+    min_frequency_score: int | None = strawberry.field(default=None, description="1 to 5.")
+    max_frequency_score: int | None = strawberry.field(default=None, description="1 to 5.")
+    min_monetary_score: int | None = strawberry.field(default=None, description="1 to 5.")
+    max_monetary_score: int | None = strawberry.field(default=None, description="1 to 5.")
+    churn_risk: bool | None = strawberry.field(
+        default=None, description="At risk of churning, or not."
+    )
+    min_median_gap_days: float | None = strawberry.field(
+        default=None, description="Usual days between visits, at least."
+    )
+    max_median_gap_days: float | None = strawberry.field(
+        default=None, description="Usual days between visits, at most."
+    )
+    favourite_categories: list[str] | None = strawberry.field(
+        default=None, description="Favourite categories."
+    )
+    favourite_branch_ids: list[strawberry.ID] | None = strawberry.field(
+        default=None, description="Favourite branches."
+    )
 
     def to_domain(self) -> dict:
+        special = {name for name, _ in _ID_LISTS} | {"rfm_segments"}
         values = {
             f.name: getattr(self, f.name)
             for f in dataclasses.fields(self)
-            if getattr(self, f.name) is not None and f.name not in ("tier_ids", "branch_ids")
+            if getattr(self, f.name) is not None and f.name not in special
         }
-        for name, field in (("tier_ids", "segment.tierIds"), ("branch_ids", "segment.branchIds")):
+        for name, field in _ID_LISTS:
             given = getattr(self, name)
             if given is not None:
                 values[name] = [parse_id(v, f"{field}.{n}") for n, v in enumerate(given)]
+        if self.rfm_segments is not None:
+            values["rfm_segments"] = [segment.value for segment in self.rfm_segments]
         return values
 
 
@@ -215,7 +285,12 @@ class Campaign:
     name: str = strawberry.field(description="The manager's name for it.")
     title: str = strawberry.field(description=f"The message's title template. {TEMPLATE}")
     body: str = strawberry.field(description=f"The message's text template. {TEMPLATE}")
-    segment: CampaignSegment = strawberry.field(description="Who it is for.")
+    segment: CampaignSegment = strawberry.field(
+        description="Who it is for (with a saved segment: its definition when it started)."
+    )
+    saved_segment_id: strawberry.ID | None = strawberry.field(
+        description="The saved segment it is for, as that is when it starts."
+    )
     holdout_percent: int = strawberry.field(description="Share of the audience held out.")
     coupon_id: strawberry.ID | None = strawberry.field(
         description="Each member messaged gets a voucher of this coupon."
@@ -250,15 +325,13 @@ class Campaign:
 
     @classmethod
     def from_model(cls, row: m.Campaign) -> Campaign:
-        def optional_id(value: int | None) -> strawberry.ID | None:
-            return strawberry.ID(str(value)) if value is not None else None
-
         return cls(
             id=strawberry.ID(str(row.id)),
             name=row.name,
             title=row.title,
             body=row.body,
             segment=CampaignSegment.from_json(row.segment),
+            saved_segment_id=optional_id(row.saved_segment_id),  # type: ignore[attr-defined]
             holdout_percent=row.holdout_percent,
             coupon_id=optional_id(row.coupon_id),  # type: ignore[attr-defined]
             voucher_days=row.voucher_days,
@@ -279,6 +352,10 @@ class CampaignInput:
     body: str = strawberry.field(description=f"The message's text. {TEMPLATE}")
     segment: CampaignSegmentInput | None = strawberry.field(
         default=None, description="Who it is for (everyone consenting, when left out)."
+    )
+    saved_segment_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="A saved segment instead of `segment`: as it is when the campaign starts.",
     )
     holdout_percent: int = strawberry.field(
         default=0, description="Share of the audience held out at random, 0 to 50."
@@ -301,6 +378,9 @@ class CampaignInput:
             coupon_id=parse_id(self.coupon_id, "couponId") if self.coupon_id else None,
             voucher_days=self.voucher_days,
             offer_id=parse_id(self.offer_id, "offerId") if self.offer_id else None,
+            saved_segment_id=(
+                parse_id(self.saved_segment_id, "savedSegmentId") if self.saved_segment_id else None
+            ),
         )
 
 

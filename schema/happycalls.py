@@ -10,7 +10,6 @@ import strawberry
 from strawberry.types import Info
 
 from loyalty import models as m
-from loyalty.errors import InvalidInput
 from loyalty.happycalls import card, complaints, outcomes, queue, rules, stats
 from loyalty.programme import policies
 from loyalty.programme.explain import Text
@@ -21,7 +20,6 @@ from schema.errors import (
     ConflictError,
     NotFoundError,
     VersionConflictError,
-    named_as_input,
     result_union,
     returns_errors,
 )
@@ -40,6 +38,7 @@ from schema.types import (
     connection,
     decode_cursor,
     parse_id,
+    save_policy,
 )
 
 HappyCallTrigger = strawberry.enum(
@@ -740,20 +739,7 @@ class HappyCallMutations:
         info: Info[Context, None],
         input: Annotated[HappyCallPolicyInput, strawberry.argument(description=INPUT)],
     ) -> HappyCallPolicyResult:
-        values = {
-            name: getattr(input, name)
-            for name in policies.HappyCallPolicy.model_fields
-            if getattr(input, name) is not None
-        }
-        try:
-            policy, version = await policies.save(
-                info.context.require_actor(),
-                "happy_calls",
-                values,
-                expected_version=input.expected_version,
-            )
-        except InvalidInput as error:
-            raise named_as_input(error, "happy_calls.") from None
+        policy, version = await save_policy(info.context.require_actor(), "happy_calls", input)
         return HappyCallPolicySaved(policy=HappyCallPolicy.from_domain(policy, version))  # type: ignore[arg-type]
 
     @strawberry.mutation(

@@ -11,13 +11,15 @@ from strawberry.types import Info
 
 from loyalty import calendars, consents, devices, history, inbox, leaderboard, ledger, profiles
 from loyalty import models as m
+from loyalty.actors import Actor
 from loyalty.errors import InvalidInput
 from loyalty.ledger import Purse as DomainPurse
-from loyalty.programme import engine, expiry, referral, tiers
+from loyalty.programme import engine, expiry, policies, referral, tiers
 from loyalty.programme import standing as standings
 from loyalty.programme.explain import Text
 from schema.context import Context
 from schema.devices import Device
+from schema.errors import named_as_input
 from schema.profile import (
     Calendar,
     CalendarPreference,
@@ -69,6 +71,27 @@ def decode_cursor(kind: str, cursor: str | None) -> int | None:
 
 PageSize = Annotated[int, strawberry.argument(description="Page size, 1 to 100.")]
 AfterCursor = Annotated[str | None, strawberry.argument(description="Cursor to go on from.")]
+
+
+async def save_policy(actor: Actor, key: str, input: object) -> tuple[policies._Policy, int]:
+    """Save a policy from its GraphQL input (fields named as the policy's; left out: the
+    default), a bad value named as the input names it (`quietFrom`, not `messaging.quiet_from`)."""
+    values = {
+        name: getattr(input, name)
+        for name in policies.POLICIES[key].model_fields
+        if getattr(input, name) is not None
+    }
+    try:
+        return await policies.save(
+            actor, key, values, expected_version=getattr(input, "expected_version", None)
+        )
+    except InvalidInput as error:
+        raise named_as_input(error, f"{key}.") from None
+
+
+def optional_id(value: int | None) -> strawberry.ID | None:
+    """A nullable foreign key as a GraphQL ID."""
+    return strawberry.ID(str(value)) if value is not None else None
 
 
 def parse_id(value: strawberry.ID, field: str) -> int:

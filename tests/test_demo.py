@@ -13,6 +13,7 @@ from loyalty.models import (
     JournalTransaction,
     LotteryEntry,
     Member,
+    MemberBehaviour,
     Purchase,
     PurchaseItem,
     Reversal,
@@ -78,6 +79,9 @@ async def test_a_small_demo_club_loads_and_reconciles() -> None:
     assert await LotteryEntry.all().exists()
     # The call centre has work: calls queued by the happy-call rules, read out from a script.
     assert report.happy_calls == await HappyCall.filter(status=HappyCallStatus.QUEUED).count() >= 1
+    # The managers' analysis has figures for everyone and segments for some.
+    assert await MemberBehaviour.all().count() == 20
+    assert await MemberBehaviour.filter(rfm_segment__not_isnull=True).exists()
 
     check = await reconcile()
     assert check.ok, (check.mismatches, check.unbalanced)

@@ -21,6 +21,7 @@ from loyalty.models import (
     EarningRule,
     Role,
     RuleKind,
+    SavedSegment,
 )
 from loyalty.programme import audit, coupons
 
@@ -45,6 +46,8 @@ class CampaignSpec:
     coupon_id: int | None = None
     voucher_days: int = 14
     offer_id: int | None = None
+    # A saved segment instead of `segment`: its definition when the campaign starts.
+    saved_segment_id: int | None = None
 
 
 def _whole(value: object, field: str, low: int, high: int) -> int:
@@ -58,6 +61,15 @@ async def _cleaned(spec: CampaignSpec) -> dict:
     body = validation.text(spec.body, field="body", max_length=1000, required=True)
     segment = segments.parse(spec.segment)
     await segments.check_references(segment)
+    if spec.saved_segment_id is not None:
+        if segment.as_json():
+            raise InvalidInput(
+                "give a segment or a saved segment, not both", field="savedSegmentId"
+            )
+        if not await SavedSegment.exists(id=spec.saved_segment_id):
+            raise InvalidInput(
+                f"saved segment {spec.saved_segment_id} does not exist", field="savedSegmentId"
+            )
     if spec.coupon_id is not None:
         coupon = await Coupon.get_or_none(id=spec.coupon_id)
         if coupon is None or not coupon.active:
@@ -79,6 +91,7 @@ async def _cleaned(spec: CampaignSpec) -> dict:
         "coupon_id": spec.coupon_id,
         "voucher_days": _whole(spec.voucher_days, "voucherDays", 1, MAX_VOUCHER_DAYS),
         "offer_id": spec.offer_id,
+        "saved_segment_id": spec.saved_segment_id,
     }
 
 

@@ -4,13 +4,16 @@ A segment is a set of filters, all of which a member must pass; a filter left ou
 everyone. A club may have a million members: the audience is counted by one query, and its
 members are read in batches in member order.
 
-RFM scores come with the reports: a filter of theirs is one more field of `Segment` and one
-more condition in `_conditions`, joining the members' scores.
+Filters on the behaviour analysis (RFM segment and scores, churn risk, gaps between visits,
+favourite category and branch: `loyalty.analysis`) join the members' computed figures, and hold
+only members with profiling consent: members who refused it are never chosen for marketing by
+what was inferred from their behaviour. Visits, spend and days since the last visit come from the
+standings kept with every purchase, for everyone, as before.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Annotated, Literal
@@ -19,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from loyalty import clock, sql
 from loyalty.errors import InvalidInput
-from loyalty.models import Branch, Tier
+from loyalty.models import Branch, RfmSegment, Tier
 from loyalty.validation import MAX_AGE_YEARS, MAX_RIAL
 
 BATCH = 10_000
@@ -30,6 +33,10 @@ Rials = Annotated[int, Field(ge=0, le=MAX_RIAL)]
 Age = Annotated[int, Field(ge=0, le=MAX_AGE_YEARS)]
 City = Annotated[str, Field(min_length=1, max_length=100)]
 Id = Annotated[int, Field(ge=1)]
+Score = Annotated[int, Field(ge=1, le=5)]
+Category = Annotated[str, Field(min_length=1, max_length=64)]
+GapDays = Annotated[float, Field(ge=0, le=36_500)]
+SegmentName = Literal[tuple(s.value for s in RfmSegment)]  # type: ignore[valid-type]
 
 
 class Segment(BaseModel):
@@ -52,6 +59,19 @@ class Segment(BaseModel):
     max_days_since_last_visit: Days | None = None
     # Members who did not accept marketing would only be held back: leave them out.
     consenting_only: bool = True
+    # From the behaviour analysis: these hold only members with profiling consent.
+    rfm_segments: list[SegmentName] = Field(default=[], max_length=len(RfmSegment))
+    min_recency_score: Score | None = None
+    max_recency_score: Score | None = None
+    min_frequency_score: Score | None = None
+    max_frequency_score: Score | None = None
+    min_monetary_score: Score | None = None
+    max_monetary_score: Score | None = None
+    churn_risk: bool | None = None
+    min_median_gap_days: GapDays | None = None
+    max_median_gap_days: GapDays | None = None
+    favourite_categories: list[Category] = Field(default=[], max_length=MAX_LISTED)
+    favourite_branch_ids: list[Id] = Field(default=[], max_length=MAX_LISTED)
 
     @model_validator(mode="after")
     def _ranges(self) -> Segment:
@@ -60,6 +80,7 @@ class Segment(BaseModel):
             ("min_spend", "max_spend"),
             ("min_visits", "max_visits"),
             ("min_days_since_last_visit", "max_days_since_last_visit"),
+            *_BEHAVIOUR_RANGES,
         ):
             lowest, highest = getattr(self, low), getattr(self, high)
             if lowest is not None and highest is not None and lowest > highest:
@@ -68,6 +89,21 @@ class Segment(BaseModel):
 
     def as_json(self) -> dict:
         return self.model_dump(exclude_defaults=True)
+
+    @property
+    def uses_behaviour(self) -> bool:
+        return any(
+            getattr(self, name) not in (None, [])
+            for name in ("rfm_segments", "churn_risk", "favourite_categories",
+                         "favourite_branch_ids", *(n for pair in _BEHAVIOUR_RANGES for n in pair))
+        )  # fmt: skip
+
+
+_SCORES = ("recency", "frequency", "monetary")
+_BEHAVIOUR_RANGES = (
+    *((f"min_{s}_score", f"max_{s}_score") for s in _SCORES),
+    ("min_median_gap_days", "max_median_gap_days"),
+)
 
 
 def _camel(name: str) -> str:
@@ -91,6 +127,7 @@ async def check_references(segment: Segment) -> None:
     for model, ids, field in (
         (Tier, segment.tier_ids, "segment.tierIds"),
         (Branch, segment.branch_ids, "segment.branchIds"),
+        (Branch, segment.favourite_branch_ids, "segment.favouriteBranchIds"),
     ):
         found = set(await model.filter(id__in=ids).values_list("id", flat=True)) if ids else set()
         missing = sorted(set(ids) - found)
@@ -150,16 +187,43 @@ def _conditions(segment: Segment, at: datetime) -> _Where:
     if segment.max_days_since_last_visit is not None:
         day = today - timedelta(days=segment.max_days_since_last_visit)
         add("s.last_visit_at >= ?", clock.midnight(day))
+    if segment.uses_behaviour:
+        _behaviour_conditions(segment, add, among)
     return _Where(" AND ".join(parts) or "1 = 1", params)
 
 
+def _behaviour_conditions(
+    segment: Segment, add: Callable[..., None], among: Callable[[str, list], None]
+) -> None:
+    """The analysis' filters, over `member_behaviour b`."""
+    add("m.profiling_consent = ?", True)
+    among("b.rfm_segment", segment.rfm_segments)
+    among("b.favourite_category", [c.strip() for c in segment.favourite_categories])
+    among("b.favourite_branch_id", segment.favourite_branch_ids)
+    if segment.churn_risk is not None:
+        add("b.churn_risk = ?", segment.churn_risk)
+    columns = [f"b.{s}_score" for s in _SCORES] + ["b.median_gap_days"]
+    for column, (low, high) in zip(columns, _BEHAVIOUR_RANGES, strict=True):
+        if getattr(segment, low) is not None:
+            add(f"{column} >= ?", getattr(segment, low))
+        if getattr(segment, high) is not None:
+            add(f"{column} <= ?", getattr(segment, high))
+
+
 _FROM = "FROM member m JOIN member_standing s ON s.member_id = m.id"
+_WITH_BEHAVIOUR = f"{_FROM} JOIN member_behaviour b ON b.member_id = m.id"
+
+
+def _from(segment: Segment) -> str:
+    return _WITH_BEHAVIOUR if segment.uses_behaviour else _FROM
 
 
 async def count(segment: Segment, at: datetime) -> int:
     """How many members are in the segment at `at`."""
     where = _conditions(segment, at)
-    [row] = await sql.fetch(f"SELECT COUNT(*) AS n {_FROM} WHERE {where.text}", where.params)
+    [row] = await sql.fetch(
+        f"SELECT COUNT(*) AS n {_from(segment)} WHERE {where.text}", where.params
+    )
     return int(row["n"])
 
 
@@ -171,7 +235,7 @@ async def member_ids(
     after = 0
     while True:
         rows = await sql.fetch(
-            f"SELECT m.id {_FROM} WHERE {where.text} AND m.id > ? ORDER BY m.id LIMIT ?",
+            f"SELECT m.id {_from(segment)} WHERE {where.text} AND m.id > ? ORDER BY m.id LIMIT ?",
             [*where.params, after, batch],
         )
         if not rows:

@@ -37,6 +37,7 @@ from loyalty.models import (
     MessageStatus,
     Priority,
     RecipientGroup,
+    SavedSegment,
 )
 from loyalty.programme import coupons, snapshot
 from loyalty.programme.policies import MessagingPolicy
@@ -81,6 +82,11 @@ async def start(campaign_id: int, now: datetime) -> bool:
         if not taken:
             return False
         campaign = await Campaign.get(id=campaign_id)
+        if campaign.saved_segment_id is not None:
+            # The saved segment as it is now; kept on the campaign as the audience's definition.
+            saved = await SavedSegment.get(id=campaign.saved_segment_id)
+            campaign.segment = saved.definition
+            await Campaign.filter(id=campaign_id).update(segment=saved.definition)
         audience = [
             member_id
             async for batch in segments.member_ids(segments.parse(campaign.segment), now)

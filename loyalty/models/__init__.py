@@ -1,5 +1,14 @@
 """Tortoise models of the club. Import them from here."""
 
+from loyalty.models.analysis import (
+    AnalysisRun,
+    AnalysisRunKind,
+    MemberBehaviour,
+    RfmSegment,
+    RfmSegmentChange,
+    RfmSegmentSize,
+    SavedSegment,
+)
 from loyalty.models.auth import OtpChallenge, RefreshToken, SubjectKind
 from loyalty.models.campaigns import Campaign, CampaignRecipient, CampaignStatus, RecipientGroup
 from loyalty.models.cards import CardOperation, OfflineReview
@@ -135,10 +144,17 @@ __models__ = [
     HappyCallAttempt,
     Complaint,
     ComplaintFollowUp,
+    MemberBehaviour,
+    RfmSegmentChange,
+    RfmSegmentSize,
+    AnalysisRun,
+    SavedSegment,
 ]
 
 __all__ = [
     "Account",
+    "AnalysisRun",
+    "AnalysisRunKind",
     "BenefitKind",
     "Branch",
     "Calendar",
@@ -182,6 +198,7 @@ __all__ = [
     "LotteryEntry",
     "LotteryWinner",
     "Member",
+    "MemberBehaviour",
     "MemberStanding",
     "Message",
     "MessageChannel",
@@ -206,8 +223,12 @@ __all__ = [
     "Reward",
     "RewardKind",
     "RewardRedemption",
+    "RfmSegment",
+    "RfmSegmentChange",
+    "RfmSegmentSize",
     "Role",
     "RuleKind",
+    "SavedSegment",
     "StaffUser",
     "StampCard",
     "StampEvent",

@@ -32,6 +32,10 @@ class Campaign(Model):
     body = fields.CharField(max_length=1000)
     purpose = fields.CharEnumField(MessagePurpose, max_length=9, default=MessagePurpose.MARKETING)
     segment = fields.JSONField(default=dict, description="Who it is for (campaigns.segments)")
+    # A saved segment instead: its definition when the campaign starts (copied into `segment`).
+    saved_segment: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
+        "loyalty.SavedSegment", null=True, on_delete=fields.RESTRICT, related_name="campaigns"
+    )
     coupon: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
         "loyalty.Coupon", null=True, on_delete=fields.RESTRICT, related_name="campaigns"
     )

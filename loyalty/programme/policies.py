@@ -69,12 +69,22 @@ class HappyCallPolicy(_Policy):
     calling_hours_until: time = Field(default=time(21, 0), strict=False)
 
 
+class AnalysisPolicy(_Policy):
+    """When a member is at risk of churning: more days since their last visit than
+    `churn_gap_multiple` times their usual (median) gap between visits, which a member has only
+    after `churn_min_visits` visits."""
+
+    churn_gap_multiple: float = Field(default=2.0, ge=1.0, le=20.0)
+    churn_min_visits: int = Field(default=3, ge=2, le=100)
+
+
 POLICIES: dict[str, type[_Policy]] = {
     "tiers": TierPolicy,
     "expiry": ExpiryPolicy,
     "messaging": MessagingPolicy,
     "offline": OfflinePolicy,
     "happy_calls": HappyCallPolicy,
+    "analysis": AnalysisPolicy,
 }
 
 

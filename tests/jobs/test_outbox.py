@@ -166,6 +166,8 @@ def test_the_schedule_without_redis_leaves_out_only_what_looks_after_redis() -> 
         "start_campaigns",
         "run_journeys",
         "fill_happy_calls",
+        "analyse_members",
+        "refresh_member_analysis",
     }
 
 
