@@ -69,12 +69,21 @@ class HappyCallPolicy(_Policy):
     calling_hours_until: time = Field(default=time(21, 0), strict=False)
 
 
+class LiabilityPolicy(_Policy):
+    """What a point is worth in Rials when the club values the points members hold (the
+    liability report). 0: as the rewards catalogue prices it, the mean Rials off per point of
+    the active amount-off rewards."""
+
+    point_value: int = Field(default=0, ge=0, le=10**9)
+
+
 POLICIES: dict[str, type[_Policy]] = {
     "tiers": TierPolicy,
     "expiry": ExpiryPolicy,
     "messaging": MessagingPolicy,
     "offline": OfflinePolicy,
     "happy_calls": HappyCallPolicy,
+    "liability": LiabilityPolicy,
 }
 
 
