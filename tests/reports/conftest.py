@@ -1,12 +1,12 @@
 """A small club with purchases around the Jalali month boundary of 1 Dey 1404 (2025-12-22),
 in Tehran time (UTC+03:30), and its figures worked out by hand.
 
-| # | branch  | buyer   | local time (Tehran)      | UTC              | Rials   | items                  |
-|---|---------|---------|--------------------------|------------------|---------|------------------------|
-| 1 | Tehran  | Sara    | 1404-09-30 (Sun) 23:30   | 12-21 20:00      | 100,000 | coffee 60k, cake 40k   |
-| 2 | Tehran  | Sara    | 1404-10-01 (Mon) 00:10   | 12-21 20:40      | 200,000 | coffee 200k            |
-| 3 | Isfahan | walk-in | 1404-10-01 (Mon) 23:30   | 12-22 20:00      |  50,000 |                        |
-| 4 | Isfahan | Reza    | 1404-10-02 (Tue) 10:00   | 12-23 06:30      |  80,000 | coffee 80k; 30k refunded |
+|#| branch  | buyer   | Tehran time            | UTC         | Rials   | items                    |
+|-|---------|---------|------------------------|-------------|---------|--------------------------|
+|1| Tehran  | Sara    | 1404-09-30 (Sun) 23:30 | 12-21 20:00 | 100,000 | coffee 60k, cake 40k     |
+|2| Tehran  | Sara    | 1404-10-01 (Mon) 00:10 | 12-21 20:40 | 200,000 | coffee 200k              |
+|3| Isfahan | walk-in | 1404-10-01 (Mon) 23:30 | 12-22 20:00 |  50,000 |                          |
+|4| Isfahan | Reza    | 1404-10-02 (Tue) 10:00 | 12-23 06:30 |  80,000 | coffee 80k; 30k refunded |
 
 Sara enrols at Tehran on 1404-09-30; Reza at Isfahan a month before. The clock stands at
 2026-01-10 (purchases may be at most a year old).
