@@ -14,6 +14,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ft2font import FT2Font
 
+from loyalty.programme.explain import Text
 from loyalty.reports import Built
 from loyalty.reports.export.labels import heading, title
 from loyalty.reports.table import Table
@@ -113,8 +114,11 @@ def png_bytes(built: Built, language: str = "fa") -> bytes:
         layout="constrained",
     )
     figure.suptitle(shaped(heading(built, language)))
-    for ax, table in zip(
-        figure.subplots(max(1, len(tables)), 1, squeeze=False)[:, 0], tables, strict=False
-    ):
+    axes = figure.subplots(max(1, len(tables)), 1, squeeze=False)[:, 0]
+    if not tables:
+        axes[0].axis("off")
+        nothing = Text("Nothing to draw in this period", "در این دوره نموداری برای نمایش نیست")
+        axes[0].text(0.5, 0.5, shaped(nothing.pick(language)), ha="center", va="center")
+    for ax, table in zip(axes, tables, strict=False):
         draw(ax, table, language)
     return _png(figure)
