@@ -4,9 +4,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from loyalty.happycalls import complaints
+from loyalty.models import ComplaintCategory, HappyCall
 from loyalty.reports import Period, scope_for
 from loyalty.reports.surveys import nps, surveys
-from tests.happycalls.conftest import Club
+from tests import factories as f
+from tests.happycalls.conftest import BASE, Club
 from tests.happycalls.test_stats import DAY
 
 
@@ -17,6 +22,17 @@ def test_nps_is_promoters_less_detractors() -> None:
 
 
 async def test_the_worked_day(worked: Club) -> None:
+    first, second = await HappyCall.all().order_by("id").limit(2)
+    raised = [
+        (await complaints.raise_complaint(
+            worked.boss, call_id=call.id, category=ComplaintCategory.SERVICE, note="cold coffee",
+            idempotency_key=f.key(), at=BASE + timedelta(hours=1),
+        ))[0]
+        for call in (first, second)
+    ]  # fmt: skip
+    await complaints.follow_up(worked.boss, complaint_id=raised[0].id, note="called back",
+                               idempotency_key=f.key(), close=True,
+                               at=BASE + timedelta(hours=4))  # fmt: skip
     scope = await scope_for(worked.boss, Period(DAY, DAY))
     report = await surveys(worked.boss, scope)
     [script] = [s for s in report.surveys if s.survey == "تماس رضایت"]
@@ -31,6 +47,9 @@ async def test_the_worked_day(worked: Club) -> None:
     by_branch = {(b.branch, b.question): (b.answers, b.average) for b in report.branches}
     assert by_branch[("Branch THR", "ما را پیشنهاد می‌کنید؟")] == (2, 7.5)
     assert by_branch[("Branch ISF", "ما را پیشنهاد می‌کنید؟")] == (1, 3.0)
-    assert (report.complaints.raised, report.complaints.open_now) == (0, 0)
+    found = report.complaints
+    assert (found.raised, found.closed, found.open_now, found.average_hours_to_close) == (
+        2, 1, 1, 3.0,
+    )  # fmt: skip
     isfahan = await surveys(worked.boss, await scope_for(worked.boss, Period(DAY, DAY), "ISF"))
     assert [o.calls for o in isfahan.operators] == [1]
