@@ -134,7 +134,7 @@ class ReportQueries:
         return Report(
             name=name,
             title=built.kind.title.pick(words),
-            period=built.scope.period.text(),
+            period=built.scope.period.text(isolated=False),
             branch=Branch.from_model(branch) if branch else None,
             tables=[ReportTable.from_domain(t, words) for t in built.result.tables(words)],
             built=built,

@@ -59,12 +59,14 @@ class Period:
     def days(self) -> list[date]:
         return [self.first + timedelta(days=n) for n in range((self.last - self.first).days + 1)]
 
-    def text(self) -> str:
-        """1405-09-01 – 1405-09-30; each date isolated left to right, or a right-to-left
-        line would show it 30-09-1405."""
+    def text(self, *, isolated: bool = True) -> str:
+        """1405-09-01 – 1405-09-30. `isolated`: each date marked left to right, or in a
+        right-to-left line it would show 30-09-1405."""
         calendar = club_calendar()
         first, last = written(self.first, calendar), written(self.last, calendar)
-        return f"\u2066{first}\u2069 – \u2066{last}\u2069"
+        if isolated:
+            first, last = f"\u2066{first}\u2069", f"\u2066{last}\u2069"
+        return f"{first} – {last}"
 
 
 def day_label(day: date) -> str:

@@ -24,6 +24,7 @@ async def test_a_manager_reads_a_report_and_downloads_it(api: Api, club: Club) -
     token = await api.staff_token(Role.MANAGER)
     found = (await api.call(REPORT, {"name": "sales", **DAYS, "branch": "ISF"}, token))["report"]
     assert (found["name"], found["title"], found["branch"]) == ("sales", "Sales", {"code": "ISF"})
+    assert found["period"] == "1404-09-30 – 1404-10-02"
     buyers = next(t for t in found["tables"] if t["key"] == "buyers")
     assert [c["key"] for c in buyers["columns"]][:3] == ["buyers", "purchases", "revenue"]
     assert buyers["rows"][2][1:3] == ["2", "100000"]
