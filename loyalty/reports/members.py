@@ -1,5 +1,6 @@
 """Members: new enrolments and active members (at least one purchase) in the period, and the
-tier distribution now. Sections other modules add (RFM segments) come through `SECTIONS`."""
+tier distribution now. A branch's report counts the members it enrolled (and, as active, the
+members who bought there). Sections other modules add (RFM segments) come through `SECTIONS`."""
 
 from __future__ import annotations
 
