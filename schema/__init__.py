@@ -31,6 +31,7 @@ from schema.journeys import JourneyMutations, JourneyQueries
 from schema.leaderboard import LeaderboardMutations, LeaderboardQueries
 from schema.members import MemberMutations, MemberQueries
 from schema.programme import ProgrammeMutations, ProgrammeQueries
+from schema.reports import ReportQueries
 from schema.rewards import RewardMutations, RewardQueries
 from schema.scalars import SCALARS
 from schema.stamps import StampMutations, StampQueries
@@ -53,6 +54,7 @@ class Query(
     CardQueries,
     HappyCallQueries,
     AnalysisQueries,
+    ReportQueries,
 ):
     pass
 

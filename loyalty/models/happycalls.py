@@ -170,7 +170,7 @@ class Complaint(Model):
 
     class Meta:
         table = "complaint"
-        indexes = (("member_id", "id"), ("status", "branch_id"))
+        indexes = (("member_id", "id"), ("status", "branch_id"), ("raised_at",))
 
 
 class ComplaintFollowUp(Model):

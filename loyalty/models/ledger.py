@@ -86,6 +86,7 @@ class JournalTransaction(Model):
             ("member_id", "created_at"),
             ("purchase_id",),
             ("reverses_id",),
+            ("branch_id", "created_at"),  # a branch's points and credit report
         )
 
 

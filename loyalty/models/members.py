@@ -64,6 +64,8 @@ class Member(Model):
 
     class Meta:
         table = "member"
+        # Enrolments over a period, the club's and a branch's (loyalty/reports).
+        indexes = (("enrolled_at",), ("enrolled_branch_id", "enrolled_at"))
 
     @property
     def full_name(self) -> str:

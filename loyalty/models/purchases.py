@@ -30,7 +30,8 @@ class Purchase(Model):
     class Meta:
         table = "purchase"
         unique_together = (("branch", "receipt_number"),)
-        indexes = (("member_id", "id"), ("member_id", "occurred_at"))
+        # (branch, occurred_at): a branch's reports (loyalty/reports).
+        indexes = (("member_id", "id"), ("member_id", "occurred_at"), ("branch_id", "occurred_at"))
 
     @property
     def net_amount(self) -> int:

@@ -78,6 +78,14 @@ class AnalysisPolicy(_Policy):
     churn_min_visits: int = Field(default=3, ge=2, le=100)
 
 
+class LiabilityPolicy(_Policy):
+    """What a point is worth in Rials when the club values the points members hold (the
+    liability report). 0: as the rewards catalogue prices it, the mean Rials off per point of
+    the active amount-off rewards."""
+
+    point_value: int = Field(default=0, ge=0, le=10**9)
+
+
 POLICIES: dict[str, type[_Policy]] = {
     "tiers": TierPolicy,
     "expiry": ExpiryPolicy,
@@ -85,6 +93,7 @@ POLICIES: dict[str, type[_Policy]] = {
     "offline": OfflinePolicy,
     "happy_calls": HappyCallPolicy,
     "analysis": AnalysisPolicy,
+    "liability": LiabilityPolicy,
 }
 
 

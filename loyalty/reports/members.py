@@ -1,0 +1,128 @@
+"""Members: new enrolments and active members (at least one purchase) in the period, and the
+tier distribution now. A branch's report counts the members it enrolled (and, as active, the
+members who bought there). Sections other modules add (RFM segments) come through `SECTIONS`."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from loyalty import sql
+from loyalty.actors import Actor
+from loyalty.models import Role, Tier
+from loyalty.programme.explain import Text
+from loyalty.reports import buckets
+from loyalty.reports.period import day_label, month_label
+from loyalty.reports.scope import Scope
+from loyalty.reports.table import Chart, Table, column, share, table
+
+
+@dataclass(frozen=True, slots=True)
+class SummaryRow:
+    new_members: int = column("New members", "عضو جدید")
+    active_members: int = column("Active members", "عضو فعال")
+    members_at_end: int = column("Members at the end", "اعضا در پایان دوره")
+    active_share: float = column("Active share", "سهم فعال", "share")
+
+
+@dataclass(frozen=True, slots=True)
+class EnrolmentRow:
+    label: str = column("Day", "روز", "text")
+    new_members: int = column("New members", "عضو جدید")
+
+
+@dataclass(frozen=True, slots=True)
+class TierRow:
+    tier: str = column("Tier", "سطح", "text")
+    members: int = column("Members", "اعضا")
+    members_share: float = column("Share", "سهم", "share")
+
+
+# More sections of the members report (e.g. RFM segment sizes): each gets the scope and
+# returns its tables.
+Section = Callable[[Scope], Awaitable[list[Table]]]
+SECTIONS: list[Section] = []
+
+
+@dataclass(frozen=True, slots=True)
+class MembersReport:
+    scope: Scope
+    summary: SummaryRow
+    enrolments_by_day: list[EnrolmentRow]
+    enrolments_by_month: list[EnrolmentRow]
+    tiers_now: list[TierRow]
+    more: list[Table] = field(default_factory=list)
+
+    def tables(self, language: str = "fa") -> list[Table]:
+        by_month = table("enrolments_by_month", Text("Enrolments by month", "عضویت ماهانه"),
+                         EnrolmentRow, self.enrolments_by_month,
+                         Chart("bar", "label", ("new_members",)))  # fmt: skip
+        first = by_month.columns[0]
+        by_month.columns[0] = type(first)(first.key, Text("Month", "ماه"), first.kind)
+        return [
+            table("summary", Text("Members", "اعضا"), SummaryRow, [self.summary]),
+            table("enrolments_by_day", Text("Enrolments by day", "عضویت روزانه"), EnrolmentRow,
+                  self.enrolments_by_day, Chart("line", "label", ("new_members",))),
+            by_month,
+            table("tiers_now", Text("Tiers now", "سطوح اکنون"), TierRow, self.tiers_now,
+                  Chart("bar", "tier", ("members",))),
+            *self.more,
+        ]  # fmt: skip
+
+
+_ENROLMENTS = """
+SELECT {hour} AS bucket, COUNT(*) AS n FROM member m
+WHERE m.enrolled_at >= ? AND m.enrolled_at < ?{branch} GROUP BY 1
+"""
+_ACTIVE = """
+SELECT COUNT(DISTINCT p.member_id) AS n FROM purchase p
+WHERE p.occurred_at >= ? AND p.occurred_at < ? AND p.member_id IS NOT NULL{branch}
+"""
+_AT_END = "SELECT COUNT(*) AS n FROM member m WHERE m.enrolled_at < ?{branch}"
+_TIERS = """
+SELECT s.tier_id AS tier_id, COUNT(*) AS n FROM member_standing s
+JOIN member m ON m.id = s.member_id WHERE 1 = 1{branch} GROUP BY s.tier_id
+"""
+
+
+async def members(actor: Actor, scope: Scope) -> MembersReport:
+    actor.require_staff(Role.MANAGER)
+    period = scope.period
+    params: list = [period.since, period.until]
+    branch = scope.branch_filter("m.enrolled_branch_id", params)
+    hour = buckets.local_hour("m.enrolled_at")
+    by_day = {day: 0 for day in period.days}
+    for row in await sql.fetch(_ENROLMENTS.format(hour=hour, branch=branch), params):
+        by_day[buckets.hour_of(row["bucket"]).date()] += int(row["n"])
+    by_month: dict[str, int] = defaultdict(int)
+    for day, n in by_day.items():
+        by_month[month_label(day)] += n
+
+    active_params: list = [period.since, period.until]
+    active_branch = scope.branch_filter("p.branch_id", active_params)
+    [active] = await sql.fetch(_ACTIVE.format(branch=active_branch), active_params)
+    end_params: list = [period.until]
+    [at_end] = await sql.fetch(
+        _AT_END.format(branch=scope.branch_filter("m.enrolled_branch_id", end_params)), end_params
+    )
+    tier_params: list = []
+    tiers = await sql.fetch(
+        _TIERS.format(branch=scope.branch_filter("m.enrolled_branch_id", tier_params)),
+        tier_params,
+    )
+    names = {t.id: t.name_fa or t.name for t in await Tier.all()}
+    ranks = {t.id: t.rank for t in await Tier.all()}
+    total = sum(int(r["n"]) for r in tiers)
+    new, at_end_n = sum(by_day.values()), int(at_end["n"])
+    return MembersReport(
+        scope=scope,
+        summary=SummaryRow(new, int(active["n"]), at_end_n, share(int(active["n"]), at_end_n)),
+        enrolments_by_day=[EnrolmentRow(day_label(d), n) for d, n in by_day.items()],
+        enrolments_by_month=[EnrolmentRow(m, n) for m, n in by_month.items()],
+        tiers_now=[
+            TierRow(names.get(r["tier_id"], "—"), int(r["n"]), share(int(r["n"]), total))
+            for r in sorted(tiers, key=lambda r: ranks.get(r["tier_id"], -1))
+        ],
+        more=[t for section in SECTIONS for t in await section(scope)],
+    )
