@@ -1,12 +1,11 @@
 """Members: new enrolments and active members (at least one purchase) in the period, and the
 tier distribution now. A branch's report counts the members it enrolled (and, as active, the
-members who bought there). Sections other modules add (RFM segments) come through `SECTIONS`."""
+members who bought there). With the club's RFM segments (loyalty.reports.segments)."""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from loyalty import sql
 from loyalty.actors import Actor
@@ -15,6 +14,7 @@ from loyalty.programme.explain import Text
 from loyalty.reports import buckets
 from loyalty.reports.period import day_label, month_label
 from loyalty.reports.scope import Scope
+from loyalty.reports.segments import RfmSection, rfm_section
 from loyalty.reports.table import Chart, Table, column, share, table
 
 
@@ -39,12 +39,6 @@ class TierRow:
     members_share: float = column("Share", "سهم", "share")
 
 
-# More sections of the members report (e.g. RFM segment sizes): each gets the scope and
-# returns its tables.
-Section = Callable[[Scope], Awaitable[list[Table]]]
-SECTIONS: list[Section] = []
-
-
 @dataclass(frozen=True, slots=True)
 class MembersReport:
     scope: Scope
@@ -52,7 +46,7 @@ class MembersReport:
     enrolments_by_day: list[EnrolmentRow]
     enrolments_by_month: list[EnrolmentRow]
     tiers_now: list[TierRow]
-    more: list[Table] = field(default_factory=list)
+    rfm: RfmSection | None = None  # the club's RFM segments, when analysed in the period
 
     def tables(self, language: str = "fa") -> list[Table]:
         by_month = table("enrolments_by_month", Text("Enrolments by month", "عضویت ماهانه"),
@@ -67,7 +61,7 @@ class MembersReport:
             by_month,
             table("tiers_now", Text("Tiers now", "سطوح اکنون"), TierRow, self.tiers_now,
                   Chart("bar", "tier", ("members",))),
-            *self.more,
+            *(self.rfm.tables(language) if self.rfm else []),
         ]  # fmt: skip
 
 
@@ -124,5 +118,5 @@ async def members(actor: Actor, scope: Scope) -> MembersReport:
             TierRow(names.get(r["tier_id"], "—"), int(r["n"]), share(int(r["n"]), total))
             for r in sorted(tiers, key=lambda r: ranks.get(r["tier_id"], -1))
         ],
-        more=[t for section in SECTIONS for t in await section(scope)],
+        rfm=await rfm_section(period.first, period.last),
     )

@@ -11,6 +11,8 @@ from loyalty.analysis import reads, rfm, runs
 from loyalty.errors import InvalidInput, PermissionDenied
 from loyalty.models import MemberBehaviour, RfmSegment
 from loyalty.programme import policies
+from loyalty.reports import Period, scope_for
+from loyalty.reports.members import members
 from tests import factories
 from tests.analysis.conftest import NOW, TODAY, Club, day
 
@@ -138,3 +140,22 @@ async def test_bad_periods_and_strangers_are_refused(club: Club) -> None:
         await reads.segment_sizes(club.cashier, day(3), day(0))
     with pytest.raises(PermissionDenied):
         await reads.behaviour(club.cashier, club.members["Sara"].id)
+
+
+async def test_the_members_report_shows_segment_sizes_and_moves(club: Club) -> None:
+    await runs.run_full(NOW)
+    await club.buy("Sara", NOW, 100_000)
+    await runs.run_full(NOW + timedelta(days=1))
+    manager = club.manager
+    scope = await scope_for(manager, Period(day(1), day(-1)))
+    tables = {t.key: t for t in (await members(manager, scope)).tables("en")}
+    sizes = {row[0]: row[1:] for row in tables["rfm_segments"].rows}
+    assert sizes["Lost"] == (1, 1, 0) and sizes["About to sleep"] == (1, 1, 0)
+    assert sizes["Champions"] == (0, 0, 0)
+    assert set(tables["rfm_movement"].rows) == {
+        ("Lost", "About to sleep", 1),
+        ("About to sleep", "Lost", 1),
+    }
+    # Before the first run there is nothing to show.
+    early = await members(manager, await scope_for(manager, Period(day(9), day(8))))
+    assert not [t for t in early.tables("en") if t.key.startswith("rfm_")]
