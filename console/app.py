@@ -15,9 +15,10 @@ from textual.reactive import reactive
 
 from console.client import AUTHENTICATION_FAILED, ApiError, Client, Unreachable
 from console.outbox import Kind, Outbox, Unsent, deliver
+from console.results import ClubSettings
 from console.screens.sign_in import SignInScreen
 from console.settings import ConsoleSettings
-from console.text import Writer
+from console.text import writer_for
 
 
 def refused_by_server(exc: Exception) -> bool:
@@ -40,14 +41,14 @@ class Console(App[None]):
         settings: ConsoleSettings,
         client: Client,
         outbox: Outbox,
-        today: Callable[[], date],
+        today: Callable[[], date] | None = None,
     ) -> None:
         super().__init__()
         self.settings = settings
         self.client = client
         self.outbox = outbox
-        self.writer = Writer(settings.zone, settings.calendar, settings.currency, settings.bidi)
-        self.today = today
+        self.writer = writer_for(settings)
+        self.today = today or (lambda: self.now().date())
 
     def on_mount(self) -> None:
         self.push_screen(SignInScreen())
@@ -60,9 +61,10 @@ class Console(App[None]):
         assert self.client.staff is not None
         return self.client.staff.username
 
-    def signed_in(self) -> None:
+    def signed_in(self, club: ClubSettings) -> None:
         from console.screens.home import HomeScreen
 
+        self.writer = writer_for(self.settings, club)
         self.switch_screen(HomeScreen())
         self.unsent = self.outbox.count(self.operator)  # left by an earlier session, maybe
         self.deliver_unsent()
@@ -104,7 +106,7 @@ class Console(App[None]):
                         severity="error", timeout=10)  # fmt: skip
 
     def now(self) -> datetime:
-        return datetime.now(self.settings.zone)
+        return datetime.now(self.writer.zone)
 
 
 def make_console(
@@ -115,4 +117,4 @@ def make_console(
     settings = settings or ConsoleSettings()
     client = Client(settings.server, timeout=settings.request_seconds, language=settings.language)
     outbox = Outbox(settings.unsent_path)
-    return Console(settings, client, outbox, today or (lambda: datetime.now(settings.zone).date()))
+    return Console(settings, client, outbox, today)

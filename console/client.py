@@ -15,6 +15,7 @@ import httpx
 from console import operations as ops
 from console.results import (
     Branch,
+    ClubSettings,
     Complaint,
     HappyCall,
     Json,
@@ -101,6 +102,9 @@ class Client:
         self.tokens = Tokens.from_json(session["tokens"])
         self.staff = Staff.from_json(session["staff"])
         return self.staff
+
+    async def club_settings(self) -> ClubSettings:
+        return ClubSettings.from_json(await self._execute(ops.CLUB_SETTINGS, "clubSettings"))
 
     async def claim_next(self, idempotency_key: str) -> HappyCall | None:
         result = await self._execute(

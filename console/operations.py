@@ -120,6 +120,10 @@ MY_STATS = """
 query MyHappyCallStats { myHappyCallStats { calls completed completionRate averageSatisfaction } }
 """
 
+CLUB_SETTINGS = """
+query ClubSettings { clubSettings { calendar timeZone currencyDisplay } }
+"""
+
 BRANCHES = """
 query Branches { branches { id name } }
 """

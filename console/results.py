@@ -30,6 +30,19 @@ class Staff:
 
 
 @dataclass(frozen=True)
+class ClubSettings:
+    """How the club writes dates and money: the console follows it unless told otherwise."""
+
+    calendar: str  # jalali, gregorian
+    time_zone: str
+    currency: str  # rial, toman
+
+    @classmethod
+    def from_json(cls, data: Json) -> ClubSettings:
+        return cls(data["calendar"].lower(), data["timeZone"], data["currencyDisplay"].lower())
+
+
+@dataclass(frozen=True)
 class Tokens:
     access: str
     access_expires_at: datetime

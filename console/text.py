@@ -11,6 +11,9 @@ import arabic_reshaper
 import jdatetime
 from bidi import get_display
 
+from console.results import ClubSettings
+from console.settings import ConsoleSettings
+
 # Hebrew, Arabic (Persian) and their presentation forms.
 RIGHT_TO_LEFT = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc]")
 
@@ -20,6 +23,7 @@ class Writer:
 
     def __init__(self, zone: ZoneInfo, calendar: str, currency: str, bidi: bool) -> None:
         self.zone = zone
+        self.calendar = calendar
         self.jalali = calendar == "jalali"
         self.toman = currency == "toman"
         self.bidi = bidi
@@ -53,3 +57,17 @@ class Writer:
         if self.jalali:
             return jdatetime.date(year, month, day).togregorian()
         return date(year, month, day)
+
+
+# Before sign-in nothing shows a date; these stand in until the club's settings arrive.
+STAND_IN = ClubSettings(calendar="jalali", time_zone="Asia/Tehran", currency="toman")
+
+
+def writer_for(settings: ConsoleSettings, club: ClubSettings = STAND_IN) -> Writer:
+    """The club's way of writing, with what the console's own settings override."""
+    return Writer(
+        ZoneInfo(settings.timezone or club.time_zone),
+        settings.calendar or club.calendar,
+        settings.currency or club.currency,
+        settings.bidi,
+    )

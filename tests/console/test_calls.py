@@ -91,7 +91,7 @@ async def test_each_outcome_is_recorded_by_its_key(
     assert attempt.outcome == outcome.lower()
     if outcome == "CALL_BACK":
         assert attempt.call_back_at is not None
-        assert attempt.call_back_at.astimezone(app.settings.zone).hour == 10
+        assert attempt.call_back_at.astimezone(app.writer.zone).hour == 10
 
 
 async def test_a_call_back_outside_calling_hours_is_refused_on_the_spot(
@@ -117,7 +117,7 @@ async def test_a_call_back_outside_calling_hours_is_refused_on_the_spot(
         await back_home_and_sent(pilot)
     attempt = await HappyCallAttempt.get()
     assert attempt.call_back_at is not None
-    assert attempt.call_back_at.astimezone(app.settings.zone).hour == 20
+    assert attempt.call_back_at.astimezone(app.writer.zone).hour == 20
 
 
 async def test_one_key_turns_the_current_answer_into_a_complaint(
