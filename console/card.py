@@ -1,4 +1,7 @@
-"""The member's card as text: who they are, what they bought, what they said before."""
+"""The member's card as text: who they are, what they bought, what they said before.
+
+The text is in logical order; the screen lays it out for the terminal line by line as it wraps
+(`Writer.paragraphs`)."""
 
 from __future__ import annotations
 
@@ -7,19 +10,17 @@ from console.text import Writer
 
 
 def purchase_line(writer: Writer, purchase: Purchase) -> str:
-    items = ", ".join(f"{writer.text(item.name)} ×{item.quantity}" for item in purchase.items)
-    return (
-        f"{writer.moment(purchase.at)}  {writer.text(purchase.branch)}  "
-        f"{writer.money(purchase.amount)}" + (f"\n    {items}" if items else "")
+    items = ", ".join(f"{item.name} ×{item.quantity}" for item in purchase.items)
+    return f"{writer.moment(purchase.at)}  {purchase.branch}  {writer.money(purchase.amount)}" + (
+        f"\n    {items}" if items else ""
     )
 
 
 def card_text(writer: Writer, card: Card, purchase: Purchase | None) -> str:
-    t = writer.text
     lines = [
-        t(card.name),
+        card.name,
         f"Phone: {card.phone}",
-        f"Tier: {t(card.tier) if card.tier else '-'}",
+        f"Tier: {card.tier or '-'}",
         f"Points: {card.points:,}   Credit: {writer.money(card.credit)}",
     ]
     if purchase is not None:
@@ -29,31 +30,26 @@ def card_text(writer: Writer, card: Card, purchase: Purchase | None) -> str:
         (
             "Earlier calls",
             [
-                f"{writer.moment(c.at)}  {c.outcome or '-'}  {t(c.operator)}"
-                + "".join(f"\n    {t(a.question)}: {t(a.answer)}" for a in c.answers)
+                f"{writer.moment(c.at)}  {c.outcome or '-'}  {c.operator}"
+                + "".join(f"\n    {a.question}: {a.answer}" for a in c.answers)
                 for c in card.earlier_calls
             ],
         ),
         (
             "Complaints",
             [
-                f"{writer.moment(c.raised_at)}  {c.category} {c.status}  {t(c.note)}"
-                + "".join(
-                    f"\n    {writer.moment(f.at)} {t(f.by)}: {t(f.note)}" for f in c.follow_ups
-                )
+                f"{writer.moment(c.raised_at)}  {c.category} {c.status}  {c.note}"
+                + "".join(f"\n    {writer.moment(f.at)} {f.by}: {f.note}" for f in c.follow_ups)
                 for c in card.complaints
             ],
         ),
         (
             "Recent messages",
-            [f"{writer.moment(m.at)}  {m.channel}  {t(m.title)}" for m in card.messages],
+            [f"{writer.moment(m.at)}  {m.channel}  {m.title}" for m in card.messages],
         ),
         (
             "Offers to mention",
-            [
-                f"{t(o.title)}: {t(o.details)}" + ("" if o.ready else " (not yet)")
-                for o in card.offers
-            ],
+            [f"{o.title}: {o.details}" + ("" if o.ready else " (not yet)") for o in card.offers],
         ),
     ]
     for title, entries in sections:

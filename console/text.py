@@ -1,5 +1,11 @@
 """How the console writes things for people: Persian laid out for terminals, dates in the
-club's calendar, money in Rials or Toman."""
+club's calendar, money in Rials or Toman.
+
+Terminals draw cells left to right and do not join Arabic-script letters, so Persian is shaped
+(letters in their joined forms) and reordered for display (python-bidi). Reordering must come
+after wrapping: a string reordered as a whole and then wrapped shows its last words on the first
+line. `Writer.text` is for one-line strings; `Writer.paragraphs` for text that may wrap.
+"""
 
 from __future__ import annotations
 
@@ -7,15 +13,53 @@ import re
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-import arabic_reshaper
 import jdatetime
+from arabic_reshaper import ArabicReshaper
 from bidi import get_display
+from rich.console import Console, ConsoleOptions, RenderResult
+from rich.measure import Measurement
+from rich.text import Text
 
 from console.results import ClubSettings
 from console.settings import ConsoleSettings
 
 # Hebrew, Arabic (Persian) and their presentation forms.
 RIGHT_TO_LEFT = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc]")
+# One shaped character for each written one (no ligatures, marks kept): styles stay in place.
+SHAPER = ArabicReshaper(configuration={"support_ligatures": False, "delete_harakat": False})
+
+
+def shaped(value: str) -> str:
+    return SHAPER.reshape(value)
+
+
+def for_display(line: str) -> str:
+    """One line in display order; the screen's lines run left to right, so does the base
+    direction (a Persian run within it is reversed, Latin and numbers around it stay)."""
+    return get_display(line, base_dir="L") if RIGHT_TO_LEFT.search(line) else line
+
+
+class Paragraphs:
+    """Text that wraps to the width it is given in logical order, then has each line reordered
+    for display. A line keeps the style of its first character (spans are not reordered)."""
+
+    def __init__(self, logical: str, shaped_text: Text) -> None:
+        self.logical = logical
+        self.text = shaped_text
+
+    def __str__(self) -> str:
+        return self.logical  # as it was written
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        return Measurement.get(console, options, self.text)
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        for line in self.text.wrap(console, options.max_width, overflow="fold"):
+            if not RIGHT_TO_LEFT.search(line.plain):
+                yield line
+                continue
+            style = line.get_style_at_offset(console, 0) if line.plain else ""
+            yield Text(for_display(line.plain), style=style, end=line.end)
 
 
 class Writer:
@@ -33,7 +77,16 @@ class Writer:
         left (terminals draw cells left to right and do not join Arabic-script letters)."""
         if not self.bidi or not RIGHT_TO_LEFT.search(value):
             return value
-        return "\n".join(get_display(arabic_reshaper.reshape(line)) for line in value.split("\n"))
+        return "\n".join(for_display(shaped(line)) for line in value.split("\n"))
+
+    def paragraphs(self, value: str | Text) -> Text | Paragraphs:
+        """Text that may wrap: each wrapped line laid out for the terminal as it is drawn."""
+        text = Text(value) if isinstance(value, str) else value
+        if not self.bidi or not RIGHT_TO_LEFT.search(text.plain):
+            return text
+        shaped_text = text.copy()
+        shaped_text.plain = shaped(text.plain)  # as long as before: the spans still fit
+        return Paragraphs(text.plain, shaped_text)
 
     def day(self, value: date) -> str:
         if self.jalali:

@@ -20,6 +20,7 @@ from console.outbox import Kind
 from console.results import Complaint, HappyCall, Question
 from console.screens.modals import CallBackScreen, ComplaintScreen, FollowUpScreen
 from console.script import Script
+from console.text import Paragraphs
 from console.widgets import Status, UnsentCount, console_of
 
 OUTCOME_KEYS = [
@@ -55,10 +56,9 @@ class CallScreen(Screen[None]):
         self.script = Script(call.questions)
 
     def compose(self) -> ComposeResult:
-        writer = console_of(self).writer
         with Horizontal():
             with VerticalScroll(id="card"):
-                yield Static(card_text(writer, self.call.card, self.call.purchase), id="card-text")
+                yield Static(self._card(), id="card-text")
             with Vertical(id="script"):
                 yield Static(id="questions")
                 yield Input(placeholder="Type the answer, Enter to go on", id="answer-text")
@@ -69,6 +69,14 @@ class CallScreen(Screen[None]):
     def on_mount(self) -> None:
         # After the first refresh: under load, Mount has been seen before the children were in.
         self.call_after_refresh(self.show_script)
+
+    def _card(self) -> Text | Paragraphs:
+        return console_of(self).writer.paragraphs(
+            card_text(console_of(self).writer, self.call.card, self.call.purchase)
+        )
+
+    def show_card(self) -> None:
+        self.query_one("#card-text", Static).update(self._card())
 
     def _wording(self, question: Question) -> str:
         fa = console_of(self).settings.language == "fa"
@@ -84,21 +92,21 @@ class CallScreen(Screen[None]):
             current = number == self.script.position
             marker = "▶ " if current else "  "
             lines.append(f"{marker}{number + 1}. ", style="bold" if current else "")
-            lines.append(writer.text(self._wording(question)), style="bold" if current else "")
-            lines.append(f"\n     → {writer.text(self.script.shown(question, language))}\n")
+            lines.append(self._wording(question), style="bold" if current else "")
+            lines.append(f"\n     → {self.script.shown(question, language)}\n")
             if current and question.kind == "CHOICE":
                 for index, choice in enumerate(question.choices, start=1):
                     wording = (
                         (choice.text_fa or choice.text_en) if language == "fa" else choice.text_en
                     )
-                    lines.append(f"     {index}) {writer.text(wording)}\n")
+                    lines.append(f"     {index}) {wording}\n")
             elif current and question.kind == "RATING":
                 lines.append("     0-9, or 1 then 0 for 10\n")
             elif current and question.kind == "YES_NO":
                 lines.append("     y / n\n")
         if not self.script.questions:
             lines.append("This call has no script.")
-        self.query_one("#questions", Static).update(lines)
+        self.query_one("#questions", Static).update(writer.paragraphs(lines))
         text_input = self.query_one("#answer-text", Input)
         current = self.script.current
         text_input.display = current is not None and current.kind == "TEXT"
@@ -172,10 +180,7 @@ class CallScreen(Screen[None]):
         card = self.call.card
         complaints = [complaint if c.id == complaint.id else c for c in card.complaints]
         self.call = replace(self.call, card=replace(card, complaints=complaints))
-        writer = console_of(self).writer
-        self.query_one("#card-text", Static).update(
-            card_text(writer, self.call.card, self.call.purchase)
-        )
+        self.show_card()
         self.refresh_bindings()
         self.notify("Follow-up saved." if complaint.open else "Complaint closed.")
 

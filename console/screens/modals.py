@@ -35,7 +35,7 @@ class ComplaintScreen(ModalScreen[tuple[str, str] | None]):
         writer = console_of(self).writer
         with Vertical(classes="dialog"):
             yield Label("Complaint", classes="title")
-            yield Static(writer.text(self.question), id="question")
+            yield Static(writer.paragraphs(self.question), id="question")
             yield Static(
                 "\n".join(
                     f"{n}) {c.replace('_', ' ').lower()}" for n, c in enumerate(CATEGORIES, 1)

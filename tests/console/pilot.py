@@ -53,6 +53,18 @@ async def screenshot(pilot: Pilot) -> str:
 
 
 def shown(app: App, selector: str) -> str:
-    """What the widgets a selector names show; nothing while the screen is being put together
-    (a pushed screen is current before its widgets are in)."""
-    return "".join(str(widget.render()) for widget in app.screen.query(selector))
+    """What the widgets a selector names show (in logical order); nothing while the screen is
+    being put together (a pushed screen is current before its widgets are in)."""
+    from textual.widgets import Static
+
+    return "".join(
+        str(widget.content if isinstance(widget, Static) else widget.render())
+        for widget in app.screen.query(selector)
+    )
+
+
+def drawn(app: App, selector: str) -> list[str]:
+    """The lines a widget draws on the screen, as the terminal shows them."""
+    widget = app.screen.query_one(selector)
+    strips = widget.render_lines(widget.content_region.reset_offset)
+    return [strip.text.rstrip() for strip in strips]

@@ -51,7 +51,7 @@ async def test_an_operator_claims_answers_the_script_and_completes_the_call(
     app = console_for()
     async with app.run_test(size=(140, 45)) as pilot:
         call = await sara_claims(pilot)
-        card = str(call.query_one("#card-text").render())
+        card = shown(pilot.app, "#card-text")
         assert "Sara Ahmadi" in card and "Latte ×1" in card and "Tajrish" in card
         await pilot.press("c")  # nothing answered yet: refused on the spot
         assert "Answer first" in str(call.query_one("#status").render())
