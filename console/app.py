@@ -12,6 +12,7 @@ from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.reactive import reactive
+from textual.widgets import HelpPanel
 
 from console.client import AUTHENTICATION_FAILED, ApiError, Client, Unreachable
 from console.outbox import Kind, Outbox, Unsent, deliver
@@ -31,8 +32,12 @@ class Console(App[None]):
 
     TITLE = "Happy calls"
     CSS_PATH = "styles/console.tcss"
-    ENABLE_COMMAND_PALETTE = False  # every action has its own key in the footer
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("ctrl+q", "quit", "Quit", priority=True)]
+    ENABLE_COMMAND_PALETTE = False  # every action has its own key
+    BINDINGS: ClassVar[list[BindingType]] = [
+        # F1 too: "?" is a character while an answer is being typed.
+        Binding("question_mark,f1", "toggle_keys", "Keys", key_display="?"),
+        Binding("ctrl+q", "quit", "Quit", priority=True),
+    ]
 
     unsent: reactive[int] = reactive(0)  # results kept here that the server has not answered
 
@@ -52,6 +57,13 @@ class Console(App[None]):
 
     def on_mount(self) -> None:
         self.push_screen(SignInScreen())
+
+    def action_toggle_keys(self) -> None:
+        """Every key of the screen, in Textual's panel beside it."""
+        if self.screen.query(HelpPanel):
+            self.action_hide_help_panel()
+        else:
+            self.action_show_help_panel()
 
     async def on_unmount(self) -> None:
         await self.client.aclose()

@@ -6,21 +6,20 @@ The text is in logical order; the screen lays it out for the terminal line by li
 from __future__ import annotations
 
 from console.results import Card, Purchase
-from console.text import Writer
+from console.text import Writer, isolated
 
 
 def purchase_line(writer: Writer, purchase: Purchase) -> str:
-    items = ", ".join(f"{item.name} ×{item.quantity}" for item in purchase.items)
-    return f"{writer.moment(purchase.at)}  {purchase.branch}  {writer.money(purchase.amount)}" + (
-        f"\n    {items}" if items else ""
-    )
+    items = ", ".join(f"{isolated(item.name)} ×{item.quantity}" for item in purchase.items)
+    branch, amount = isolated(purchase.branch), writer.money(purchase.amount)
+    return f"{writer.moment(purchase.at)}  {branch}  {amount}" + (f"\n    {items}" if items else "")
 
 
 def card_text(writer: Writer, card: Card, purchase: Purchase | None) -> str:
     lines = [
-        card.name,
+        isolated(card.name),
         f"Phone: {card.phone}",
-        f"Tier: {card.tier or '-'}",
+        f"Tier: {isolated(card.tier) if card.tier else '-'}",
         f"Points: {card.points:,}   Credit: {writer.money(card.credit)}",
     ]
     if purchase is not None:
@@ -30,26 +29,32 @@ def card_text(writer: Writer, card: Card, purchase: Purchase | None) -> str:
         (
             "Earlier calls",
             [
-                f"{writer.moment(c.at)}  {c.outcome or '-'}  {c.operator}"
-                + "".join(f"\n    {a.question}: {a.answer}" for a in c.answers)
+                f"{writer.moment(c.at)}  {c.outcome or '-'}  {isolated(c.operator)}"
+                + "".join(f"\n    {isolated(a.question)}: {isolated(a.answer)}" for a in c.answers)
                 for c in card.earlier_calls
             ],
         ),
         (
             "Complaints",
             [
-                f"{writer.moment(c.raised_at)}  {c.category} {c.status}  {c.note}"
-                + "".join(f"\n    {writer.moment(f.at)} {f.by}: {f.note}" for f in c.follow_ups)
+                f"{writer.moment(c.raised_at)}  {c.category} {c.status}  {isolated(c.note)}"
+                + "".join(
+                    f"\n    {writer.moment(f.at)} {isolated(f.by)}: {isolated(f.note)}"
+                    for f in c.follow_ups
+                )
                 for c in card.complaints
             ],
         ),
         (
             "Recent messages",
-            [f"{writer.moment(m.at)}  {m.channel}  {m.title}" for m in card.messages],
+            [f"{writer.moment(m.at)}  {m.channel}  {isolated(m.title)}" for m in card.messages],
         ),
         (
             "Offers to mention",
-            [f"{o.title}: {o.details}" + ("" if o.ready else " (not yet)") for o in card.offers],
+            [
+                f"{isolated(o.title)}: {isolated(o.details)}" + ("" if o.ready else " (not yet)")
+                for o in card.offers
+            ],
         ),
     ]
     for title, entries in sections:

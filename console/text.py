@@ -13,8 +13,8 @@ import re
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+import arabic_reshaper
 import jdatetime
-from arabic_reshaper import ArabicReshaper
 from bidi import get_display
 from rich.console import Console, ConsoleOptions, RenderResult
 from rich.measure import Measurement
@@ -25,30 +25,36 @@ from console.settings import ConsoleSettings
 
 # Hebrew, Arabic (Persian) and their presentation forms.
 RIGHT_TO_LEFT = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc]")
-# One shaped character for each written one (no ligatures, marks kept): styles stay in place.
-SHAPER = ArabicReshaper(configuration={"support_ligatures": False, "delete_harakat": False})
+# A left-to-right mark ends a Persian value inside a line of Latin labels and figures: without
+# it, the figures after a Persian name would join its right-to-left run.
+LTR_MARK = "\u200e"
 
 
-def shaped(value: str) -> str:
-    return SHAPER.reshape(value)
+def isolated(text: str) -> str:
+    """A value that goes into a left-to-right line among other values."""
+    return text + LTR_MARK if RIGHT_TO_LEFT.search(text) else text
 
 
 def for_display(line: str) -> str:
-    """One line in display order; the screen's lines run left to right, so does the base
-    direction (a Persian run within it is reversed, Latin and numbers around it stay)."""
-    return get_display(line, base_dir="L") if RIGHT_TO_LEFT.search(line) else line
+    """One line shaped (letters joined, lam-alef as one) and in display order; the screen's
+    lines run left to right, so does the base direction (a Persian run within it is reversed,
+    Latin and numbers around it stay)."""
+    if not RIGHT_TO_LEFT.search(line):
+        return line
+    shaped = arabic_reshaper.reshape(line)
+    return get_display(shaped, base_dir="L").replace(LTR_MARK, "")
 
 
 class Paragraphs:
-    """Text that wraps to the width it is given in logical order, then has each line reordered
-    for display. A line keeps the style of its first character (spans are not reordered)."""
+    """Text that wraps to the width it is given in logical order, then has each line shaped and
+    reordered for display. A line keeps the style of its first character (spans are not
+    reordered). Shaping only joins letters into fewer cells: a wrapped line still fits."""
 
-    def __init__(self, logical: str, shaped_text: Text) -> None:
-        self.logical = logical
-        self.text = shaped_text
+    def __init__(self, text: Text) -> None:
+        self.text = text
 
     def __str__(self) -> str:
-        return self.logical  # as it was written
+        return self.text.plain  # as it was written
 
     def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
         return Measurement.get(console, options, self.text)
@@ -77,16 +83,14 @@ class Writer:
         left (terminals draw cells left to right and do not join Arabic-script letters)."""
         if not self.bidi or not RIGHT_TO_LEFT.search(value):
             return value
-        return "\n".join(for_display(shaped(line)) for line in value.split("\n"))
+        return "\n".join(for_display(line) for line in value.split("\n"))
 
     def paragraphs(self, value: str | Text) -> Text | Paragraphs:
         """Text that may wrap: each wrapped line laid out for the terminal as it is drawn."""
         text = Text(value) if isinstance(value, str) else value
         if not self.bidi or not RIGHT_TO_LEFT.search(text.plain):
             return text
-        shaped_text = text.copy()
-        shaped_text.plain = shaped(text.plain)  # as long as before: the spans still fit
-        return Paragraphs(text.plain, shaped_text)
+        return Paragraphs(text)
 
     def day(self, value: date) -> str:
         if self.jalali:

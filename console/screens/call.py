@@ -21,7 +21,7 @@ from console.results import Complaint, HappyCall, Question
 from console.screens.modals import CallBackScreen, ComplaintScreen, FollowUpScreen
 from console.script import Script
 from console.text import Paragraphs
-from console.widgets import Status, UnsentCount, console_of
+from console.widgets import KeyHints, Status, UnsentCount, console_of
 
 OUTCOME_KEYS = [
     ("c", "COMPLETED", "Done"),
@@ -36,18 +36,21 @@ OUTCOME_KEYS = [
 class CallScreen(Screen[None]):
     CSS_PATH = "../styles/call.tcss"
     AUTO_FOCUS = ""  # arrows and digits belong to the script, not to a scrolling card
+    # The footer has room at 80 columns for the outcomes only; the script's keys, the
+    # complaint's and Release are listed in the script pane (KeyHints), all of them under "?".
+    # Digits other than 1 and "n" are system bindings: one line each stands for them.
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("1", "digit(1)", "Answer", key_display="0-9"),
-        *(Binding(str(d), f"digit({d})", show=False) for d in (0, 2, 3, 4, 5, 6, 7, 8, 9)),
-        Binding("y", "yes_no(True)", "Yes/No", key_display="y/n"),
-        Binding("n", "yes_no(False)", show=False),
-        Binding("down,enter", "move(1)", "Next"),
-        Binding("up", "move(-1)", "Back"),
-        Binding("backspace", "clear", "Clear"),
-        Binding("exclamation_mark", "complaint", "Complaint", key_display="!"),
-        Binding("f", "follow_up", "Follow up"),
+        Binding("1", "digit(1)", "Answer", key_display="0-9", show=False),
+        *(Binding(str(d), f"digit({d})", system=True) for d in (0, 2, 3, 4, 5, 6, 7, 8, 9)),
+        Binding("y", "yes_no(True)", "Yes/No", key_display="y/n", show=False),
+        Binding("n", "yes_no(False)", system=True),
+        Binding("down,enter", "move(1)", "Next", show=False),
+        Binding("up", "move(-1)", "Back", show=False),
+        Binding("backspace", "clear", "Clear", show=False),
+        Binding("exclamation_mark", "complaint", "Complaint", key_display="!", show=False),
+        Binding("f", "follow_up", "Follow up", show=False),
         *(Binding(key, f"outcome('{outcome}')", label) for key, outcome, label in OUTCOME_KEYS),
-        Binding("escape", "give_back", "Release"),
+        Binding("escape", "give_back", "Release", show=False),
     ]
 
     def __init__(self, call: HappyCall) -> None:
@@ -62,6 +65,7 @@ class CallScreen(Screen[None]):
             with Vertical(id="script"):
                 yield Static(id="questions")
                 yield Input(placeholder="Type the answer, Enter to go on", id="answer-text")
+                yield KeyHints(id="keys")
                 yield UnsentCount(id="unsent")
                 yield Status(id="status")
         yield Footer(compact=True)

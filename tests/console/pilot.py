@@ -68,3 +68,24 @@ def drawn(app: App, selector: str) -> list[str]:
     widget = app.screen.query_one(selector)
     strips = widget.render_lines(widget.content_region.reset_offset)
     return [strip.text.rstrip() for strip in strips]
+
+
+def screen_lines(app: App) -> list[str]:
+    """Every line of the screen as the terminal shows it."""
+    return [strip.text for strip in app.screen._compositor.render_strips()]
+
+
+async def footer_line(pilot: Pilot) -> str:
+    """The footer's line as the terminal shows it, once the screen has been laid out (a
+    pushed screen is current before it is)."""
+    from textual.widgets import Footer
+
+    def laid_out() -> bool:
+        footers = pilot.app.screen.query(Footer)
+        if not footers or not footers.first().query("FooterKey"):
+            return False
+        return footers.first().region.y < len(screen_lines(pilot.app))
+
+    await until(pilot, laid_out)
+    await pilot.pause()
+    return screen_lines(pilot.app)[pilot.app.screen.query_one(Footer).region.y]

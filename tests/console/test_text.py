@@ -9,7 +9,7 @@ from rich.console import Console
 from textual.widgets import Input
 
 from console.screens.call import CallScreen
-from console.text import Writer, for_display, shaped
+from console.text import Writer, for_display
 from loyalty.models import Role
 from tests.console.club import buyer, open_club
 from tests.console.conftest import ConsoleFactory, make_staff
@@ -24,7 +24,7 @@ ORDINALS = (
 
 def on_screen(word: str) -> str:
     """A Persian word as the terminal draws it."""
-    return for_display(shaped(word))
+    return for_display(word)
 
 
 def test_persian_is_joined_and_laid_out_for_the_terminal_and_latin_is_left_alone() -> None:
