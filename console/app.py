@@ -12,11 +12,12 @@ from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.reactive import reactive
+from textual.signal import Signal
 from textual.widgets import HelpPanel
 
 from console.client import AUTHENTICATION_FAILED, ApiError, Client, Unreachable
 from console.outbox import Kind, Outbox, Unsent, deliver
-from console.results import ClubSettings
+from console.results import ClubSettings, Complaint
 from console.screens.sign_in import SignInScreen
 from console.settings import ConsoleSettings
 from console.text import writer_for
@@ -54,6 +55,8 @@ class Console(App[None]):
         self.outbox = outbox
         self.writer = writer_for(settings)
         self.today = today or (lambda: self.now().date())
+        # (call id, complaint) once the server has taken a complaint raised on that call.
+        self.complaint_taken: Signal[tuple[str, Complaint]] = Signal(self, "complaint_taken")
 
     def on_mount(self) -> None:
         self.push_screen(SignInScreen())
@@ -93,7 +96,8 @@ class Console(App[None]):
         if item.kind is Kind.OUTCOME:
             await self.client.record_outcome(item.payload)
         else:
-            await self.client.raise_complaint(item.payload)
+            complaint = await self.client.raise_complaint(item.payload)
+            self.complaint_taken.publish((item.payload["callId"], complaint))
 
     @work(exclusive=True, group="outbox")
     async def deliver_unsent(self) -> None:

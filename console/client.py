@@ -120,8 +120,12 @@ class Client:
     async def record_outcome(self, call_input: dict[str, Any]) -> None:
         await self._execute(ops.RECORD_OUTCOME, "recordHappyCallOutcome", {"input": call_input})
 
-    async def raise_complaint(self, complaint_input: dict[str, Any]) -> None:
-        await self._execute(ops.RAISE_COMPLAINT, "raiseComplaint", {"input": complaint_input})
+    async def raise_complaint(self, complaint_input: dict[str, Any]) -> Complaint:
+        """A complaint from a call: the complaint as the server has it."""
+        result = await self._execute(
+            ops.RAISE_COMPLAINT, "raiseComplaint", {"input": complaint_input}
+        )
+        return Complaint.from_json(result["complaint"])
 
     async def follow_up(self, follow_up_input: dict[str, Any]) -> Complaint:
         """A follow-up to a complaint (closing it, maybe): the complaint as it is now."""

@@ -93,14 +93,14 @@ mutation RecordHappyCallOutcome($input: RecordHappyCallOutcomeInput!) {
 )
 
 RAISE_COMPLAINT = (
-    """
-mutation RaiseComplaint($input: RaiseComplaintInput!) {
-  raiseComplaint(input: $input) {
+    f"""
+mutation RaiseComplaint($input: RaiseComplaintInput!) {{
+  raiseComplaint(input: $input) {{
     __typename
-    ... on ComplaintRaised { complaint { id } }
+    ... on ComplaintRaised {{ complaint {{ {COMPLAINT} }} }}
     ...Failure
-  }
-}"""
+  }}
+}}"""
     + FAILURE
 )
 

@@ -71,6 +71,7 @@ class CallScreen(Screen[None]):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
+        console_of(self).complaint_taken.subscribe(self, self._complaint_taken)
         # After the first refresh: under load, Mount has been seen before the children were in.
         self.call_after_refresh(self.show_script)
 
@@ -167,6 +168,26 @@ class CallScreen(Screen[None]):
         console_of(self).keep(Kind.COMPLAINT, payload)
         self.notify("Complaint kept; it is sent in the background.")
 
+    def _complaint_taken(self, taken: tuple[str, Complaint]) -> None:
+        """A complaint raised on this call is on the card as soon as the server has it."""
+        call_id, complaint = taken
+        if call_id == self.call.id:
+            self._on_card(complaint)
+
+    def _on_card(self, complaint: Complaint) -> None:
+        """The complaint as the server has it now, in place on the card (newest first)."""
+        card = self.call.card
+        others = [c for c in card.complaints if c.id != complaint.id]
+        known = len(others) < len(card.complaints)
+        complaints = (
+            [complaint if c.id == complaint.id else c for c in card.complaints]
+            if known
+            else [complaint, *others]
+        )
+        self.call = replace(self.call, card=replace(card, complaints=complaints))
+        self.show_card()
+        self.refresh_bindings()  # an open complaint can be followed up
+
     def _open_complaints(self) -> list[Complaint]:
         return [c for c in self.call.card.complaints if c.open]
 
@@ -181,11 +202,7 @@ class CallScreen(Screen[None]):
         """The complaint as the server has it now, in place on the card."""
         if complaint is None:
             return
-        card = self.call.card
-        complaints = [complaint if c.id == complaint.id else c for c in card.complaints]
-        self.call = replace(self.call, card=replace(card, complaints=complaints))
-        self.show_card()
-        self.refresh_bindings()
+        self._on_card(complaint)
         self.notify("Follow-up saved." if complaint.open else "Complaint closed.")
 
     def action_outcome(self, outcome: str) -> None:
