@@ -14,6 +14,7 @@ import httpx
 
 from console import operations as ops
 from console.results import (
+    ALL_BRANCHES,
     Branch,
     ClubSettings,
     Complaint,
@@ -142,14 +143,14 @@ class Client:
         return [Branch.from_json(b) for b in branches]
 
     async def supervision(
-        self, first_day: date, last_day: date, branch_id: str | None = None
+        self, first_day: date, last_day: date, branch: Branch = ALL_BRANCHES
     ) -> Supervision:
         variables = {
             "from": first_day.isoformat(),
             "to": last_day.isoformat(),
             "language": self.language,
         }
-        if branch_id:
-            variables["branchId"] = branch_id
+        if branch.id:
+            variables["branchId"] = branch.id
         data = await self._execute(ops.SUPERVISION, "happyCallSupervision", variables)
-        return Supervision.from_json(data, first_day, last_day)
+        return Supervision.from_json(data, first_day, last_day, branch)

@@ -125,7 +125,7 @@ query ClubSettings { clubSettings { calendar timeZone currencyDisplay } }
 """
 
 BRANCHES = """
-query Branches { branches { id name } }
+query Branches { branches { id name code } }
 """
 
 SUPERVISION = """

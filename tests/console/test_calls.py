@@ -296,6 +296,7 @@ async def test_supervisor_charts_render_and_export_to_csv(console_for: ConsoleFa
         assert "Calls per operator" in plot.plt.build()
         await pilot.press("e")
         await pilot.pause()
-    exported = app.settings.export_dir / f"happy-calls-{TODAY - timedelta(days=6)}-{TODAY}.csv"
+    first_day = TODAY - timedelta(days=6)
+    exported = app.settings.export_dir / f"happy-calls-all-branches-{first_day}-{TODAY}.csv"
     text = exported.read_text(encoding="utf-8")
     assert "Sara,1,1" in text and "nps" in text
