@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from textual.app import App
 from textual.pilot import Pilot
+
+if TYPE_CHECKING:
+    from textual.widgets import Input
 
 from tests.factories import PASSWORD
 
@@ -38,6 +42,23 @@ async def sign_in(pilot: Pilot, username: str, password: str = PASSWORD) -> None
     pilot.app.screen.query_one("#password").focus()
     await pilot.press("enter")
     await until(pilot, lambda: isinstance(pilot.app.screen, HomeScreen))
+
+
+async def to_the_text_question(pilot: Pilot, username: str) -> Input:
+    """Sign in, claim the club's call (tests.console.club's script) and answer on to its text
+    question: the answer field, focused."""
+    from textual.widgets import Input
+
+    from console.screens.call import CallScreen
+
+    await sign_in(pilot, username)
+    await pilot.press("n")
+    await until(pilot, lambda: isinstance(pilot.app.screen, CallScreen))
+    await until(pilot, lambda: "▶" in shown(pilot.app, "#questions"))
+    await pilot.press("8", "enter", "y", "enter", "3", "enter")
+    answer = pilot.app.screen.query_one("#answer-text", Input)
+    await until(pilot, lambda: answer.has_focus)
+    return answer
 
 
 async def screenshot(pilot: Pilot) -> str:

@@ -10,7 +10,7 @@ from textual.app import App
 from textual.app import App as TextualApp
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import HelpPanel, Input
+from textual.widgets import HelpPanel
 
 from console.screens.call import CallScreen
 from console.screens.home import HomeScreen
@@ -19,7 +19,7 @@ from console.screens.sign_in import SignInScreen
 from console.screens.supervisor import SupervisorScreen
 from loyalty.models import Role
 from tests.console.conftest import ConsoleFactory, make_staff
-from tests.console.pilot import drawn, footer_line, shown, sign_in, until
+from tests.console.pilot import drawn, footer_line, shown, sign_in, to_the_text_question, until
 from tests.console.test_follow_ups import two_open_complaints
 
 NARROW = (80, 24)
@@ -125,13 +125,7 @@ async def test_a_typed_question_mark_is_text_and_f1_still_shows_the_keys(
     await two_open_complaints(console_for().settings.server)
     app = console_for()
     async with app.run_test(size=NARROW) as pilot:
-        await sign_in(pilot, "sara")
-        await pilot.press("n")
-        await until(pilot, lambda: isinstance(app.screen, CallScreen))
-        await until(pilot, lambda: "▶" in shown(app, "#questions"))
-        await pilot.press("8", "enter", "y", "enter", "3", "enter")  # on to the text question
-        answer = app.screen.query_one("#answer-text", Input)
-        await until(pilot, lambda: answer.has_focus)
+        answer = await to_the_text_question(pilot, "sara")
         await pilot.press("w", "h", "y", "question_mark")
         assert answer.value == "why?"
         assert not app.screen.query(HelpPanel)

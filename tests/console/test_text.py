@@ -6,14 +6,12 @@ from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from rich.console import Console
-from textual.widgets import Input
 
-from console.screens.call import CallScreen
 from console.text import Writer, for_display
 from loyalty.models import Role
 from tests.console.club import buyer, open_club
 from tests.console.conftest import ConsoleFactory, make_staff
-from tests.console.pilot import drawn, shown, sign_in, until
+from tests.console.pilot import drawn, shown, to_the_text_question, until
 
 TEHRAN = ZoneInfo("Asia/Tehran")
 # Fifteen ordinals, first to fifteenth: long enough to wrap in a narrow pane.
@@ -68,13 +66,7 @@ async def test_a_long_persian_answer_reads_from_its_first_line_at_80_columns(
     await make_staff("sara", Role.OPERATOR, "سارا")
     app = console_for(language="fa")
     async with app.run_test(size=(80, 24)) as pilot:
-        await sign_in(pilot, "sara")
-        await pilot.press("n")
-        await until(pilot, lambda: isinstance(app.screen, CallScreen))
-        await until(pilot, lambda: "▶" in shown(app, "#questions"))
-        await pilot.press("8", "enter", "y", "enter", "3", "enter")  # on to the text question
-        answer = app.screen.query_one("#answer-text", Input)
-        await until(pilot, lambda: answer.has_focus)
+        answer = await to_the_text_question(pilot, "sara")
         answer.value = " ".join(ORDINALS)
         await pilot.press("enter")
         await until(pilot, lambda: ORDINALS[-1] in shown(app, "#questions"))
