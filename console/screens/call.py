@@ -38,7 +38,8 @@ class CallScreen(Screen[None]):
     AUTO_FOCUS = ""  # arrows and digits belong to the script, not to a scrolling card
     # The footer has room at 80 columns for the outcomes only; the script's keys, the
     # complaint's and Release are listed in the script pane (KeyHints), all of them under "?".
-    # Digits other than 1 and "n" are system bindings: one line each stands for them.
+    # "0-9 Answer" and "y/n Yes/No" stand for the other digits and "n" (system bindings, left
+    # out of the keys panel).
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("1", "digit(1)", "Answer", key_display="0-9", show=False),
         *(Binding(str(d), f"digit({d})", system=True) for d in (0, 2, 3, 4, 5, 6, 7, 8, 9)),
@@ -177,13 +178,10 @@ class CallScreen(Screen[None]):
     def _on_card(self, complaint: Complaint) -> None:
         """The complaint as the server has it now, in place on the card (newest first)."""
         card = self.call.card
-        others = [c for c in card.complaints if c.id != complaint.id]
-        known = len(others) < len(card.complaints)
-        complaints = (
-            [complaint if c.id == complaint.id else c for c in card.complaints]
-            if known
-            else [complaint, *others]
-        )
+        if any(c.id == complaint.id for c in card.complaints):
+            complaints = [complaint if c.id == complaint.id else c for c in card.complaints]
+        else:
+            complaints = [complaint, *card.complaints]
         self.call = replace(self.call, card=replace(card, complaints=complaints))
         self.show_card()
         self.refresh_bindings()  # an open complaint can be followed up
