@@ -12,12 +12,15 @@ from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.reactive import reactive
+from textual.signal import Signal
+from textual.widgets import HelpPanel
 
 from console.client import AUTHENTICATION_FAILED, ApiError, Client, Unreachable
 from console.outbox import Kind, Outbox, Unsent, deliver
+from console.results import ClubSettings, Complaint
 from console.screens.sign_in import SignInScreen
 from console.settings import ConsoleSettings
-from console.text import Writer
+from console.text import writer_for
 
 
 def refused_by_server(exc: Exception) -> bool:
@@ -30,8 +33,12 @@ class Console(App[None]):
 
     TITLE = "Happy calls"
     CSS_PATH = "styles/console.tcss"
-    ENABLE_COMMAND_PALETTE = False  # every action has its own key in the footer
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("ctrl+q", "quit", "Quit", priority=True)]
+    ENABLE_COMMAND_PALETTE = False  # every action has its own key
+    BINDINGS: ClassVar[list[BindingType]] = [
+        # F1 too: "?" is a character while an answer is being typed.
+        Binding("question_mark,f1", "toggle_keys", "Keys", key_display="?"),
+        Binding("ctrl+q", "quit", "Quit", priority=True),
+    ]
 
     unsent: reactive[int] = reactive(0)  # results kept here that the server has not answered
 
@@ -40,17 +47,26 @@ class Console(App[None]):
         settings: ConsoleSettings,
         client: Client,
         outbox: Outbox,
-        today: Callable[[], date],
+        today: Callable[[], date] | None = None,
     ) -> None:
         super().__init__()
         self.settings = settings
         self.client = client
         self.outbox = outbox
-        self.writer = Writer(settings.zone, settings.calendar, settings.currency, settings.bidi)
-        self.today = today
+        self.writer = writer_for(settings)
+        self.today = today or (lambda: self.now().date())
+        # (call id, complaint) once the server has taken a complaint raised on that call.
+        self.complaint_taken: Signal[tuple[str, Complaint]] = Signal(self, "complaint_taken")
 
     def on_mount(self) -> None:
         self.push_screen(SignInScreen())
+
+    def action_toggle_keys(self) -> None:
+        """Every key of the screen, in Textual's panel beside it."""
+        if self.screen.query(HelpPanel):
+            self.action_hide_help_panel()
+        else:
+            self.action_show_help_panel()
 
     async def on_unmount(self) -> None:
         await self.client.aclose()
@@ -60,9 +76,10 @@ class Console(App[None]):
         assert self.client.staff is not None
         return self.client.staff.username
 
-    def signed_in(self) -> None:
+    def signed_in(self, club: ClubSettings) -> None:
         from console.screens.home import HomeScreen
 
+        self.writer = writer_for(self.settings, club)
         self.switch_screen(HomeScreen())
         self.unsent = self.outbox.count(self.operator)  # left by an earlier session, maybe
         self.deliver_unsent()
@@ -79,7 +96,8 @@ class Console(App[None]):
         if item.kind is Kind.OUTCOME:
             await self.client.record_outcome(item.payload)
         else:
-            await self.client.raise_complaint(item.payload)
+            complaint = await self.client.raise_complaint(item.payload)
+            self.complaint_taken.publish((item.payload["callId"], complaint))
 
     @work(exclusive=True, group="outbox")
     async def deliver_unsent(self) -> None:
@@ -104,7 +122,7 @@ class Console(App[None]):
                         severity="error", timeout=10)  # fmt: skip
 
     def now(self) -> datetime:
-        return datetime.now(self.settings.zone)
+        return datetime.now(self.writer.zone)
 
 
 def make_console(
@@ -115,4 +133,4 @@ def make_console(
     settings = settings or ConsoleSettings()
     client = Client(settings.server, timeout=settings.request_seconds, language=settings.language)
     outbox = Outbox(settings.unsent_path)
-    return Console(settings, client, outbox, today or (lambda: datetime.now(settings.zone).date()))
+    return Console(settings, client, outbox, today)

@@ -1,25 +1,25 @@
-"""The member's card as text: who they are, what they bought, what they said before."""
+"""The member's card as text: who they are, what they bought, what they said before.
+
+The text is in logical order; the screen lays it out for the terminal line by line as it wraps
+(`Writer.paragraphs`)."""
 
 from __future__ import annotations
 
 from console.results import Card, Purchase
-from console.text import Writer
+from console.text import Writer, isolated
 
 
 def purchase_line(writer: Writer, purchase: Purchase) -> str:
-    items = ", ".join(f"{writer.text(item.name)} ×{item.quantity}" for item in purchase.items)
-    return (
-        f"{writer.moment(purchase.at)}  {writer.text(purchase.branch)}  "
-        f"{writer.money(purchase.amount)}" + (f"\n    {items}" if items else "")
-    )
+    items = ", ".join(f"{isolated(item.name)} ×{item.quantity}" for item in purchase.items)
+    branch, amount = isolated(purchase.branch), writer.money(purchase.amount)
+    return f"{writer.moment(purchase.at)}  {branch}  {amount}" + (f"\n    {items}" if items else "")
 
 
 def card_text(writer: Writer, card: Card, purchase: Purchase | None) -> str:
-    t = writer.text
     lines = [
-        t(card.name),
+        isolated(card.name),
         f"Phone: {card.phone}",
-        f"Tier: {t(card.tier) if card.tier else '-'}",
+        f"Tier: {isolated(card.tier) if card.tier else '-'}",
         f"Points: {card.points:,}   Credit: {writer.money(card.credit)}",
     ]
     if purchase is not None:
@@ -29,29 +29,30 @@ def card_text(writer: Writer, card: Card, purchase: Purchase | None) -> str:
         (
             "Earlier calls",
             [
-                f"{writer.moment(c.at)}  {c.outcome or '-'}  {t(c.operator)}"
-                + "".join(f"\n    {t(a.question)}: {t(a.answer)}" for a in c.answers)
+                f"{writer.moment(c.at)}  {c.outcome or '-'}  {isolated(c.operator)}"
+                + "".join(f"\n    {isolated(a.question)}: {isolated(a.answer)}" for a in c.answers)
                 for c in card.earlier_calls
             ],
         ),
         (
             "Complaints",
             [
-                f"{writer.moment(c.raised_at)}  {c.category} {c.status}  {t(c.note)}"
+                f"{writer.moment(c.raised_at)}  {c.category} {c.status}  {isolated(c.note)}"
                 + "".join(
-                    f"\n    {writer.moment(f.at)} {t(f.by)}: {t(f.note)}" for f in c.follow_ups
+                    f"\n    {writer.moment(f.at)} {isolated(f.by)}: {isolated(f.note)}"
+                    for f in c.follow_ups
                 )
                 for c in card.complaints
             ],
         ),
         (
             "Recent messages",
-            [f"{writer.moment(m.at)}  {m.channel}  {t(m.title)}" for m in card.messages],
+            [f"{writer.moment(m.at)}  {m.channel}  {isolated(m.title)}" for m in card.messages],
         ),
         (
             "Offers to mention",
             [
-                f"{t(o.title)}: {t(o.details)}" + ("" if o.ready else " (not yet)")
+                f"{isolated(o.title)}: {isolated(o.details)}" + ("" if o.ready else " (not yet)")
                 for o in card.offers
             ],
         ),

@@ -14,7 +14,9 @@ import httpx
 
 from console import operations as ops
 from console.results import (
+    ALL_BRANCHES,
     Branch,
+    ClubSettings,
     Complaint,
     HappyCall,
     Json,
@@ -102,6 +104,9 @@ class Client:
         self.staff = Staff.from_json(session["staff"])
         return self.staff
 
+    async def club_settings(self) -> ClubSettings:
+        return ClubSettings.from_json(await self._execute(ops.CLUB_SETTINGS, "clubSettings"))
+
     async def claim_next(self, idempotency_key: str) -> HappyCall | None:
         result = await self._execute(
             ops.CLAIM_NEXT,
@@ -116,8 +121,12 @@ class Client:
     async def record_outcome(self, call_input: dict[str, Any]) -> None:
         await self._execute(ops.RECORD_OUTCOME, "recordHappyCallOutcome", {"input": call_input})
 
-    async def raise_complaint(self, complaint_input: dict[str, Any]) -> None:
-        await self._execute(ops.RAISE_COMPLAINT, "raiseComplaint", {"input": complaint_input})
+    async def raise_complaint(self, complaint_input: dict[str, Any]) -> Complaint:
+        """A complaint from a call: the complaint as the server has it."""
+        result = await self._execute(
+            ops.RAISE_COMPLAINT, "raiseComplaint", {"input": complaint_input}
+        )
+        return Complaint.from_json(result["complaint"])
 
     async def follow_up(self, follow_up_input: dict[str, Any]) -> Complaint:
         """A follow-up to a complaint (closing it, maybe): the complaint as it is now."""
@@ -134,14 +143,14 @@ class Client:
         return [Branch.from_json(b) for b in branches]
 
     async def supervision(
-        self, first_day: date, last_day: date, branch_id: str | None = None
+        self, first_day: date, last_day: date, branch: Branch = ALL_BRANCHES
     ) -> Supervision:
         variables = {
             "from": first_day.isoformat(),
             "to": last_day.isoformat(),
             "language": self.language,
         }
-        if branch_id:
-            variables["branchId"] = branch_id
+        if branch.id:
+            variables["branchId"] = branch.id
         data = await self._execute(ops.SUPERVISION, "happyCallSupervision", variables)
-        return Supervision.from_json(data, first_day, last_day)
+        return Supervision.from_json(data, first_day, last_day, branch)

@@ -93,14 +93,14 @@ mutation RecordHappyCallOutcome($input: RecordHappyCallOutcomeInput!) {
 )
 
 RAISE_COMPLAINT = (
-    """
-mutation RaiseComplaint($input: RaiseComplaintInput!) {
-  raiseComplaint(input: $input) {
+    f"""
+mutation RaiseComplaint($input: RaiseComplaintInput!) {{
+  raiseComplaint(input: $input) {{
     __typename
-    ... on ComplaintRaised { complaint { id } }
+    ... on ComplaintRaised {{ complaint {{ {COMPLAINT} }} }}
     ...Failure
-  }
-}"""
+  }}
+}}"""
     + FAILURE
 )
 
@@ -120,8 +120,12 @@ MY_STATS = """
 query MyHappyCallStats { myHappyCallStats { calls completed completionRate averageSatisfaction } }
 """
 
+CLUB_SETTINGS = """
+query ClubSettings { clubSettings { calendar timeZone currencyDisplay } }
+"""
+
 BRANCHES = """
-query Branches { branches { id name } }
+query Branches { branches { id name code } }
 """
 
 SUPERVISION = """

@@ -30,6 +30,19 @@ class Staff:
 
 
 @dataclass(frozen=True)
+class ClubSettings:
+    """How the club writes dates and money: the console follows it unless told otherwise."""
+
+    calendar: str  # jalali, gregorian
+    time_zone: str
+    currency: str  # rial, toman
+
+    @classmethod
+    def from_json(cls, data: Json) -> ClubSettings:
+        return cls(data["calendar"].lower(), data["timeZone"], data["currencyDisplay"].lower())
+
+
+@dataclass(frozen=True)
 class Tokens:
     access: str
     access_expires_at: datetime
@@ -46,13 +59,14 @@ class Tokens:
 class Branch:
     id: str  # empty: every branch
     name: str
+    code: str  # the club's short code, e.g. TJR: file names use it
 
     @classmethod
     def from_json(cls, data: Json) -> Branch:
-        return cls(data["id"], data["name"])
+        return cls(data["id"], data["name"], data["code"])
 
 
-ALL_BRANCHES = Branch("", "All branches")
+ALL_BRANCHES = Branch("", "All branches", "all-branches")
 
 
 @dataclass(frozen=True)
@@ -292,6 +306,7 @@ class QuestionLine:
 class Supervision:
     first_day: date
     last_day: date
+    branch: Branch  # the branch the figures are for, or all of them
     queue_size: int
     claimed_now: int
     overdue: int
@@ -299,10 +314,11 @@ class Supervision:
     questions: list[QuestionLine]
 
     @classmethod
-    def from_json(cls, data: Json, first_day: date, last_day: date) -> Supervision:
+    def from_json(cls, data: Json, first_day: date, last_day: date, branch: Branch) -> Supervision:
         return cls(
             first_day,
             last_day,
+            branch,
             data["queueSize"],
             data["claimedNow"],
             data["overdue"],

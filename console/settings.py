@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Literal
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from platformdirs import user_data_path
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -25,20 +25,26 @@ class ConsoleSettings(BaseSettings):
     queue_path: Path | None = None
     # Where supervisor CSV exports go; unset: the current directory.
     export_dir: Path = Path()
-    # The API exposes no club calendar or language to staff: the console's own settings say them.
-    timezone: str = "Asia/Tehran"
-    calendar: Literal["jalali", "gregorian"] = "jalali"
+    # How dates and money are written: unset (None), as the club says (read after sign-in).
+    timezone: str | None = None
+    calendar: Literal["jalali", "gregorian"] | None = None
+    currency: Literal["rial", "toman"] | None = None
     language: Literal["fa", "en"] = "fa"  # which wording of questions and choices to read out
     # Terminals mostly lay out text left to right and do not join Arabic-script letters; off for a
     # terminal that does both itself (VTE/GNOME Terminal with bidi, Konsole, mlterm).
     bidi: bool = True
-    currency: Literal["rial", "toman"] = "toman"
     request_seconds: float = Field(default=10.0, gt=0)
     retry_max_seconds: float = Field(default=30.0, gt=0)  # the longest wait between resends
 
-    @property
-    def zone(self) -> ZoneInfo:
-        return ZoneInfo(self.timezone)
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                ZoneInfo(value)
+            except (ZoneInfoNotFoundError, ValueError) as unknown:
+                raise ValueError(f"unknown time zone {value!r} (an IANA name)") from unknown
+        return value
 
     @property
     def unsent_path(self) -> Path:

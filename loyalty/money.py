@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from loyalty.settings import get_settings
 
 RIALS_PER_TOMAN = 10
+
+
+class CurrencyDisplay(StrEnum):
+    """How the club shows money to people (it is stored in Rials either way)."""
+
+    RIAL = "rial"
+    TOMAN = "toman"
 
 
 def format_money(rials: int) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from tortoise.exceptions import IntegrityError
 
@@ -10,7 +11,9 @@ from loyalty import validation
 from loyalty.actors import Actor
 from loyalty.auth.passwords import MIN_LENGTH, hash_password
 from loyalty.errors import Conflict, InvalidInput, NotFound
-from loyalty.models import Branch, Role, StaffUser
+from loyalty.models import Branch, Calendar, Role, StaffUser
+from loyalty.money import CurrencyDisplay
+from loyalty.settings import get_settings
 
 _USERNAME = re.compile(r"[a-z0-9_.\-]{3,64}")
 _BRANCH_CODE = re.compile(r"[A-Za-z0-9_\-]{1,32}")
@@ -59,3 +62,23 @@ async def create_branch(actor: Actor, *, code: str, name: str, city: str = "") -
         )
     except IntegrityError:
         raise Conflict(f"a branch with code {code} exists") from None
+
+
+@dataclass(frozen=True, slots=True)
+class ClubSettings:
+    """How the club writes dates and money for people: staff tools follow it."""
+
+    calendar: Calendar
+    time_zone: str
+    currency_display: CurrencyDisplay
+
+
+def club_settings(actor: Actor) -> ClubSettings:
+    """The club's calendar, time zone and money display; any signed-in staff may read them."""
+    actor.require_staff()
+    settings = get_settings()
+    return ClubSettings(
+        Calendar(settings.calendar),
+        settings.timezone,
+        CurrencyDisplay(settings.currency_display),
+    )

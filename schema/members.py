@@ -6,15 +6,35 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
-from loyalty import members
+from loyalty import members, staff
 from loyalty.calendars import CalendarDate
 from loyalty.members import Profile
 from loyalty.models import Branch as BranchModel
 from loyalty.models import StaffUser as StaffModel
+from loyalty.money import CurrencyDisplay as CurrencyDisplayModel
 from schema.context import Context
 from schema.errors import INPUT, ConflictError, NotFoundError, result_union, returns_errors
 from schema.profile import Calendar, CalendarPreference, MessageChannel
 from schema.types import Branch, Gender, Language, Member, StaffUser, parse_id
+
+CurrencyDisplay = strawberry.enum(
+    CurrencyDisplayModel,
+    description="How money is shown to people: RIAL, or TOMAN (a tenth of the Rial amounts "
+    "the API always returns).",
+)
+
+
+@strawberry.type(description="How the club writes dates and money for people.")
+class ClubSettings:
+    calendar: Calendar = strawberry.field(description="The calendar dates are shown in.")
+    time_zone: str = strawberry.field(
+        description="The club's time zone (IANA name, e.g. Asia/Tehran): the days and hours "
+        "people read are in it."
+    )
+    currency_display: CurrencyDisplay = strawberry.field(
+        description="Whether money is shown in Rials or Toman."
+    )
+
 
 FindMemberResult = result_union(
     "FindMemberResult",
@@ -168,6 +188,15 @@ class MemberQueries:
     async def branches(self, info: Info[Context, None]) -> list[Branch]:
         info.context.require_actor().require_staff()
         return [Branch.from_model(b) for b in await BranchModel.all().order_by("id")]
+
+    @strawberry.field(description="Staff: the club's calendar, time zone and money display.")
+    def club_settings(self, info: Info[Context, None]) -> ClubSettings:
+        found = staff.club_settings(info.context.require_actor())
+        return ClubSettings(
+            calendar=found.calendar,  # type: ignore[arg-type]
+            time_zone=found.time_zone,
+            currency_display=found.currency_display,  # type: ignore[arg-type]
+        )
 
 
 @strawberry.type

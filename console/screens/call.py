@@ -20,7 +20,8 @@ from console.outbox import Kind
 from console.results import Complaint, HappyCall, Question
 from console.screens.modals import CallBackScreen, ComplaintScreen, FollowUpScreen
 from console.script import Script
-from console.widgets import Status, UnsentCount, console_of
+from console.text import Paragraphs
+from console.widgets import KeyHints, Status, UnsentCount, console_of
 
 OUTCOME_KEYS = [
     ("c", "COMPLETED", "Done"),
@@ -35,18 +36,22 @@ OUTCOME_KEYS = [
 class CallScreen(Screen[None]):
     CSS_PATH = "../styles/call.tcss"
     AUTO_FOCUS = ""  # arrows and digits belong to the script, not to a scrolling card
+    # The footer has room at 80 columns for the outcomes only; the script's keys, the
+    # complaint's and Release are listed in the script pane (KeyHints), all of them under "?".
+    # "0-9 Answer" and "y/n Yes/No" stand for the other digits and "n" (system bindings, left
+    # out of the keys panel).
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("1", "digit(1)", "Answer", key_display="0-9"),
-        *(Binding(str(d), f"digit({d})", show=False) for d in (0, 2, 3, 4, 5, 6, 7, 8, 9)),
-        Binding("y", "yes_no(True)", "Yes/No", key_display="y/n"),
-        Binding("n", "yes_no(False)", show=False),
-        Binding("down,enter", "move(1)", "Next"),
-        Binding("up", "move(-1)", "Back"),
-        Binding("backspace", "clear", "Clear"),
-        Binding("exclamation_mark", "complaint", "Complaint", key_display="!"),
-        Binding("f", "follow_up", "Follow up"),
+        Binding("1", "digit(1)", "Answer", key_display="0-9", show=False),
+        *(Binding(str(d), f"digit({d})", system=True) for d in (0, 2, 3, 4, 5, 6, 7, 8, 9)),
+        Binding("y", "yes_no(True)", "Yes/No", key_display="y/n", show=False),
+        Binding("n", "yes_no(False)", system=True),
+        Binding("down,enter", "move(1)", "Next", show=False),
+        Binding("up", "move(-1)", "Back", show=False),
+        Binding("backspace", "clear", "Clear", show=False),
+        Binding("exclamation_mark", "complaint", "Complaint", key_display="!", show=False),
+        Binding("f", "follow_up", "Follow up", show=False),
         *(Binding(key, f"outcome('{outcome}')", label) for key, outcome, label in OUTCOME_KEYS),
-        Binding("escape", "give_back", "Release"),
+        Binding("escape", "give_back", "Release", show=False),
     ]
 
     def __init__(self, call: HappyCall) -> None:
@@ -55,20 +60,29 @@ class CallScreen(Screen[None]):
         self.script = Script(call.questions)
 
     def compose(self) -> ComposeResult:
-        writer = console_of(self).writer
         with Horizontal():
             with VerticalScroll(id="card"):
-                yield Static(card_text(writer, self.call.card, self.call.purchase), id="card-text")
+                yield Static(self._card(), id="card-text")
             with Vertical(id="script"):
                 yield Static(id="questions")
                 yield Input(placeholder="Type the answer, Enter to go on", id="answer-text")
+                yield KeyHints(id="keys")
                 yield UnsentCount(id="unsent")
                 yield Status(id="status")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
+        console_of(self).complaint_taken.subscribe(self, self._complaint_taken)
         # After the first refresh: under load, Mount has been seen before the children were in.
         self.call_after_refresh(self.show_script)
+
+    def _card(self) -> Text | Paragraphs:
+        return console_of(self).writer.paragraphs(
+            card_text(console_of(self).writer, self.call.card, self.call.purchase)
+        )
+
+    def show_card(self) -> None:
+        self.query_one("#card-text", Static).update(self._card())
 
     def _wording(self, question: Question) -> str:
         fa = console_of(self).settings.language == "fa"
@@ -84,21 +98,21 @@ class CallScreen(Screen[None]):
             current = number == self.script.position
             marker = "▶ " if current else "  "
             lines.append(f"{marker}{number + 1}. ", style="bold" if current else "")
-            lines.append(writer.text(self._wording(question)), style="bold" if current else "")
-            lines.append(f"\n     → {writer.text(self.script.shown(question, language))}\n")
+            lines.append(self._wording(question), style="bold" if current else "")
+            lines.append(f"\n     → {self.script.shown(question, language)}\n")
             if current and question.kind == "CHOICE":
                 for index, choice in enumerate(question.choices, start=1):
                     wording = (
                         (choice.text_fa or choice.text_en) if language == "fa" else choice.text_en
                     )
-                    lines.append(f"     {index}) {writer.text(wording)}\n")
+                    lines.append(f"     {index}) {wording}\n")
             elif current and question.kind == "RATING":
                 lines.append("     0-9, or 1 then 0 for 10\n")
             elif current and question.kind == "YES_NO":
                 lines.append("     y / n\n")
         if not self.script.questions:
             lines.append("This call has no script.")
-        self.query_one("#questions", Static).update(lines)
+        self.query_one("#questions", Static).update(writer.paragraphs(lines))
         text_input = self.query_one("#answer-text", Input)
         current = self.script.current
         text_input.display = current is not None and current.kind == "TEXT"
@@ -155,6 +169,23 @@ class CallScreen(Screen[None]):
         console_of(self).keep(Kind.COMPLAINT, payload)
         self.notify("Complaint kept; it is sent in the background.")
 
+    def _complaint_taken(self, taken: tuple[str, Complaint]) -> None:
+        """A complaint raised on this call is on the card as soon as the server has it."""
+        call_id, complaint = taken
+        if call_id == self.call.id:
+            self._on_card(complaint)
+
+    def _on_card(self, complaint: Complaint) -> None:
+        """The complaint as the server has it now, in place on the card (newest first)."""
+        card = self.call.card
+        if any(c.id == complaint.id for c in card.complaints):
+            complaints = [complaint if c.id == complaint.id else c for c in card.complaints]
+        else:
+            complaints = [complaint, *card.complaints]
+        self.call = replace(self.call, card=replace(card, complaints=complaints))
+        self.show_card()
+        self.refresh_bindings()  # an open complaint can be followed up
+
     def _open_complaints(self) -> list[Complaint]:
         return [c for c in self.call.card.complaints if c.open]
 
@@ -169,14 +200,7 @@ class CallScreen(Screen[None]):
         """The complaint as the server has it now, in place on the card."""
         if complaint is None:
             return
-        card = self.call.card
-        complaints = [complaint if c.id == complaint.id else c for c in card.complaints]
-        self.call = replace(self.call, card=replace(card, complaints=complaints))
-        writer = console_of(self).writer
-        self.query_one("#card-text", Static).update(
-            card_text(writer, self.call.card, self.call.purchase)
-        )
-        self.refresh_bindings()
+        self._on_card(complaint)
         self.notify("Follow-up saved." if complaint.open else "Complaint closed.")
 
     def action_outcome(self, outcome: str) -> None:

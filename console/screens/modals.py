@@ -35,7 +35,7 @@ class ComplaintScreen(ModalScreen[tuple[str, str] | None]):
         writer = console_of(self).writer
         with Vertical(classes="dialog"):
             yield Label("Complaint", classes="title")
-            yield Static(writer.text(self.question), id="question")
+            yield Static(writer.paragraphs(self.question), id="question")
             yield Static(
                 "\n".join(
                     f"{n}) {c.replace('_', ' ').lower()}" for n, c in enumerate(CATEGORIES, 1)
@@ -147,7 +147,7 @@ class CallBackScreen(ModalScreen[datetime | None]):
         self.hours = hours
 
     def compose(self) -> ComposeResult:
-        calendar = console_of(self).settings.calendar
+        calendar = console_of(self).writer.calendar
         with Vertical(classes="dialog"):
             yield Label(f"Call back at (calling hours {self.hours})", classes="title")
             yield Input(placeholder=f"HH:MM, or YYYY/MM/DD HH:MM ({calendar})", id="when")
@@ -161,7 +161,7 @@ class CallBackScreen(ModalScreen[datetime | None]):
             *day_part, time_part = event.value.split()
             hour, minute = (int(part) for part in time_part.split(":"))
             day = console.writer.parse_day(day_part[0]) if day_part else console.now().date()
-            at = datetime.combine(day, time(hour, minute), tzinfo=console.settings.zone)
+            at = datetime.combine(day, time(hour, minute), tzinfo=console.writer.zone)
         except ValueError:
             self.query_one(Status).error("Write a time as 18:30, or a day and a time.")
             return

@@ -43,7 +43,8 @@ class SignInScreen(Screen[None]):
         console = console_of(self)
         try:
             await console.client.sign_in(username, password)
+            club = await console.client.club_settings()  # its calendar, time zone, money
         except (ApiError, Unreachable) as error:
             status.error(str(error))
             return
-        console.signed_in()
+        console.signed_in(club)

@@ -19,15 +19,25 @@ from textual_plotext import PlotextPlot
 from console.client import ApiError, Unreachable
 from console.results import ALL_BRANCHES, Supervision
 from console.screens.modals import BranchScreen
+from console.text import Writer
 from console.widgets import Status, console_of
 
 LIVE_SECONDS = 15  # how often the queue figures refresh on their own
 DEFAULT_DAYS = 7
 
 
-def export_csv(supervision: Supervision, folder: Path) -> Path:
-    """Both tables in one file, named by the range of days."""
-    path = folder / f"happy-calls-{supervision.first_day}-{supervision.last_day}.csv"
+def export_name(supervision: Supervision, writer: Writer) -> str:
+    """The branch (its code) and the days (the club's calendar), e.g.
+    happy-calls-TJR-1405-09-09-1405-09-15.csv."""
+    first, last = (
+        writer.day(d).replace("/", "-") for d in (supervision.first_day, supervision.last_day)
+    )
+    return f"happy-calls-{supervision.branch.code}-{first}-{last}.csv"
+
+
+def export_csv(supervision: Supervision, folder: Path, writer: Writer) -> Path:
+    """Both tables in one file, named by the branch and the range of days."""
+    path = folder / export_name(supervision, writer)
     with path.open("w", newline="", encoding="utf-8") as out:
         rows = csv.writer(out)
         rows.writerow(["operator", "calls", "completed", "average satisfaction"])
@@ -97,7 +107,7 @@ class SupervisorScreen(Screen[None]):
             return
         status.loading("Loading")
         try:
-            self.supervision = await console.client.supervision(first, last, self.branch.id)
+            self.supervision = await console.client.supervision(first, last, self.branch)
         except (ApiError, Unreachable) as error:
             status.error(str(error))
             return
@@ -107,7 +117,7 @@ class SupervisorScreen(Screen[None]):
     def show(self, supervision: Supervision) -> None:
         text = console_of(self).writer.text
         self.query_one("#live", Static).update(
-            f"{text(self.branch.name)}   Queue: {supervision.queue_size}"
+            f"{text(supervision.branch.name)}   Queue: {supervision.queue_size}"
             f"   On calls now: {supervision.claimed_now}   Overdue: {supervision.overdue}"
         )
         operators = self.query_one("#per-operator", PlotextPlot)
@@ -150,5 +160,6 @@ class SupervisorScreen(Screen[None]):
         if self.supervision is None:
             self.query_one(Status).error("Nothing loaded yet.")
             return
-        path = export_csv(self.supervision, console_of(self).settings.export_dir)
+        console = console_of(self)
+        path = export_csv(self.supervision, console.settings.export_dir, console.writer)
         self.notify(f"Saved {path}")

@@ -70,3 +70,21 @@ async def test_only_managers_set_up_the_club(api: Api) -> None:
     )
     assert denied["createStaffUser"]["__typename"] == "PermissionDeniedError"
     assert (await Branch.all().count(), await StaffUser.all().count()) == before
+
+
+CLUB_SETTINGS = "{ clubSettings { calendar timeZone currencyDisplay } }"
+
+
+async def test_any_staff_reads_how_the_club_writes_dates_and_money(api: Api) -> None:
+    for role in (Role.OPERATOR, Role.CASHIER):
+        settings = await api.call(CLUB_SETTINGS, token=await api.staff_token(role))
+        assert settings["clubSettings"] == {
+            "calendar": "JALALI",
+            "timeZone": "Asia/Tehran",
+            "currencyDisplay": "TOMAN",
+        }
+    member, _ = await api.member_token()
+    for token, code in ((member, "PERMISSION_DENIED"), (None, "AUTHENTICATION_FAILED")):
+        refused = await api.post(CLUB_SETTINGS, token=token)
+        assert refused["data"] is None
+        assert refused["errors"][0]["extensions"]["code"] == code

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from textual.app import App
 from textual.pilot import Pilot
+
+if TYPE_CHECKING:
+    from textual.widgets import Input
 
 from tests.factories import PASSWORD
 
@@ -40,6 +44,23 @@ async def sign_in(pilot: Pilot, username: str, password: str = PASSWORD) -> None
     await until(pilot, lambda: isinstance(pilot.app.screen, HomeScreen))
 
 
+async def to_the_text_question(pilot: Pilot, username: str) -> Input:
+    """Sign in, claim the club's call (tests.console.club's script) and answer on to its text
+    question: the answer field, focused."""
+    from textual.widgets import Input
+
+    from console.screens.call import CallScreen
+
+    await sign_in(pilot, username)
+    await pilot.press("n")
+    await until(pilot, lambda: isinstance(pilot.app.screen, CallScreen))
+    await until(pilot, lambda: "▶" in shown(pilot.app, "#questions"))
+    await pilot.press("8", "enter", "y", "enter", "3", "enter")
+    answer = pilot.app.screen.query_one("#answer-text", Input)
+    await until(pilot, lambda: answer.has_focus)
+    return answer
+
+
 async def screenshot(pilot: Pilot) -> str:
     """The screen as SVG once it is still (blinking cursors held on, animations over)."""
     from textual.widgets import Input
@@ -53,6 +74,39 @@ async def screenshot(pilot: Pilot) -> str:
 
 
 def shown(app: App, selector: str) -> str:
-    """What the widgets a selector names show; nothing while the screen is being put together
-    (a pushed screen is current before its widgets are in)."""
-    return "".join(str(widget.render()) for widget in app.screen.query(selector))
+    """What the widgets a selector names show (in logical order); nothing while the screen is
+    being put together (a pushed screen is current before its widgets are in)."""
+    from textual.widgets import Static
+
+    return "".join(
+        str(widget.content if isinstance(widget, Static) else widget.render())
+        for widget in app.screen.query(selector)
+    )
+
+
+def drawn(app: App, selector: str) -> list[str]:
+    """The lines a widget draws on the screen, as the terminal shows them."""
+    widget = app.screen.query_one(selector)
+    strips = widget.render_lines(widget.content_region.reset_offset)
+    return [strip.text.rstrip() for strip in strips]
+
+
+def screen_lines(app: App) -> list[str]:
+    """Every line of the screen as the terminal shows it."""
+    return [strip.text for strip in app.screen._compositor.render_strips()]
+
+
+async def footer_line(pilot: Pilot) -> str:
+    """The footer's line as the terminal shows it, once the screen has been laid out (a
+    pushed screen is current before it is)."""
+    from textual.widgets import Footer
+
+    def laid_out() -> bool:
+        footers = pilot.app.screen.query(Footer)
+        if not footers or not footers.first().query("FooterKey"):
+            return False
+        return footers.first().region.y < len(screen_lines(pilot.app))
+
+    await until(pilot, laid_out)
+    await pilot.pause()
+    return screen_lines(pilot.app)[pilot.app.screen.query_one(Footer).region.y]

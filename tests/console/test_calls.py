@@ -51,7 +51,7 @@ async def test_an_operator_claims_answers_the_script_and_completes_the_call(
     app = console_for()
     async with app.run_test(size=(140, 45)) as pilot:
         call = await sara_claims(pilot)
-        card = str(call.query_one("#card-text").render())
+        card = shown(pilot.app, "#card-text")
         assert "Sara Ahmadi" in card and "Latte ×1" in card and "Tajrish" in card
         await pilot.press("c")  # nothing answered yet: refused on the spot
         assert "Answer first" in str(call.query_one("#status").render())
@@ -91,7 +91,7 @@ async def test_each_outcome_is_recorded_by_its_key(
     assert attempt.outcome == outcome.lower()
     if outcome == "CALL_BACK":
         assert attempt.call_back_at is not None
-        assert attempt.call_back_at.astimezone(app.settings.zone).hour == 10
+        assert attempt.call_back_at.astimezone(app.writer.zone).hour == 10
 
 
 async def test_a_call_back_outside_calling_hours_is_refused_on_the_spot(
@@ -117,7 +117,7 @@ async def test_a_call_back_outside_calling_hours_is_refused_on_the_spot(
         await back_home_and_sent(pilot)
     attempt = await HappyCallAttempt.get()
     assert attempt.call_back_at is not None
-    assert attempt.call_back_at.astimezone(app.settings.zone).hour == 20
+    assert attempt.call_back_at.astimezone(app.writer.zone).hour == 20
 
 
 async def test_one_key_turns_the_current_answer_into_a_complaint(
@@ -136,6 +136,9 @@ async def test_one_key_turns_the_current_answer_into_a_complaint(
         assert app.screen is call
         await until(pilot, lambda: app.unsent == 0)
         await app.workers.wait_for_complete()
+        # On the card at once, open, and the follow-up key is offered for it.
+        await until(pilot, lambda: "STAFF OPEN  the cashier shouted" in shown(app, "#card-text"))
+        await until(pilot, lambda: "f Follow up" in shown(app, "#keys"))
     complaint = await Complaint.get()
     assert (complaint.category, complaint.question, complaint.note) == (
         "staff",
@@ -200,6 +203,28 @@ async def test_a_dropped_connection_mid_call_loses_nothing_and_sends_once(
         await app.workers.wait_for_complete()
     assert await HappyCallAttempt.all().count() == 1
     assert (await HappyCall.get()).outcome == "completed"
+
+
+async def test_a_complaint_kept_offline_reaches_the_card_once_the_server_takes_it(
+    console_for: ConsoleFactory, proxy: Proxy, a_call_waits: None
+) -> None:
+    app = console_for(server=f"http://127.0.0.1:{proxy.port}")
+    async with app.run_test(size=(140, 45)) as pilot:
+        call = await sara_claims(pilot)
+        await proxy.cut()
+        await pilot.press("exclamation_mark")
+        await type_text(pilot, "7")
+        await pilot.press("enter")
+        await type_text(pilot, "long wait")
+        await pilot.press("enter")
+        await until(pilot, lambda: app.screen is call)
+        await pilot.pause(0.5)  # a few resends fail meanwhile
+        assert app.unsent == 1
+        assert "long wait" not in shown(app, "#card-text")
+        await proxy.restore()
+        await until(pilot, lambda: "OTHER OPEN  long wait" in shown(app, "#card-text"))
+        assert app.unsent == 0
+    assert await Complaint.all().count() == 1
 
 
 async def test_a_restarted_console_sends_what_was_left(
@@ -271,6 +296,7 @@ async def test_supervisor_charts_render_and_export_to_csv(console_for: ConsoleFa
         assert "Calls per operator" in plot.plt.build()
         await pilot.press("e")
         await pilot.pause()
-    exported = app.settings.export_dir / f"happy-calls-{TODAY - timedelta(days=6)}-{TODAY}.csv"
+    first_day = TODAY - timedelta(days=6)
+    exported = app.settings.export_dir / f"happy-calls-all-branches-{first_day}-{TODAY}.csv"
     text = exported.read_text(encoding="utf-8")
     assert "Sara,1,1" in text and "nps" in text
