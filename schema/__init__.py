@@ -16,6 +16,7 @@ from strawberry.schema.config import StrawberryConfig
 
 from loyalty.errors import DomainError
 from loyalty.settings import Settings
+from schema import audit
 from schema.auth import AuthMutations
 from schema.backoffice import BackOfficeMutations
 from schema.campaigns import CampaignMutations, CampaignQueries
@@ -39,6 +40,7 @@ from schema.surveys import SurveyMutations, SurveyQueries
 @strawberry.type(description="Everything that can be read.")
 class Query(
     MemberQueries,
+    audit.AuditQueries,
     HomeQueries,
     CounterQueries,
     ProgrammeQueries,
@@ -75,6 +77,9 @@ class Mutation(
     HappyCallMutations,
 ):
     pass
+
+
+audit.install(Mutation)
 
 
 class DomainAwareMaskErrors(MaskErrors):

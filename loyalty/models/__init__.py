@@ -1,5 +1,6 @@
 """Tortoise models of the club. Import them from here."""
 
+from loyalty.models.audit import AuditEntry
 from loyalty.models.auth import OtpChallenge, RefreshToken, SubjectKind
 from loyalty.models.campaigns import Campaign, CampaignRecipient, CampaignStatus, RecipientGroup
 from loyalty.models.cards import CardOperation, OfflineReview
@@ -79,6 +80,7 @@ from loyalty.models.surveys import (
 )
 
 __models__ = [
+    AuditEntry,
     InboxMessage,
     OutboxEvent,
     Message,
@@ -139,6 +141,7 @@ __models__ = [
 
 __all__ = [
     "Account",
+    "AuditEntry",
     "BenefitKind",
     "Branch",
     "Calendar",
