@@ -10,8 +10,10 @@ import strawberry
 from strawberry.types import Info
 
 from loyalty import models as m
+from loyalty.actors import Actor
 from loyalty.errors import InvalidInput
 from loyalty.happycalls import card, complaints, outcomes, queue, rules, stats
+from loyalty.privacy import masking
 from loyalty.programme import policies
 from loyalty.programme.explain import Text
 from schema.context import Context
@@ -317,7 +319,9 @@ class CallCardMessage:
 class CallCard:
     member_id: strawberry.ID = strawberry.field(description="The member.")
     name: str = strawberry.field(description="Their name.")
-    phone: str = strawberry.field(description="The number to dial (E.164).")
+    phone: str = strawberry.field(
+        description="The number to dial (E.164); masked for roles that do not phone members."
+    )
     tier: str | None = strawberry.field(description="Their tier's name, if they have one.")
     points: BigInt = strawberry.field(description="Points held.")
     credit: BigInt = strawberry.field(description="Credit held, in Rials.")
@@ -334,11 +338,11 @@ class CallCard:
     )
 
     @classmethod
-    def from_domain(cls, c: card.CallCard, language: str) -> CallCard:
+    def from_domain(cls, c: card.CallCard, language: str, viewer: Actor) -> CallCard:
         return cls(
             member_id=strawberry.ID(str(c.member.id)),
             name=c.member.full_name,
-            phone=c.member.phone,
+            phone=masking.phone_for(viewer, c.member.id, c.member.phone),
             tier=c.tier_name.pick(language) if c.tier_name else None,
             points=c.balances.points,
             credit=c.balances.credit,
@@ -404,8 +408,9 @@ class HappyCall:
 
     @strawberry.field(description="The member's card.")
     async def card(self, info: Info[Context, None], language: InLanguage = None) -> CallCard:
-        found = await card.card(info.context.require_actor(), self.record.id)
-        return CallCard.from_domain(found, await _language(info, language))
+        actor = info.context.require_actor()
+        found = await card.card(actor, self.record.id)
+        return CallCard.from_domain(found, await _language(info, language), actor)
 
     @classmethod
     def from_model(cls, c: m.HappyCall) -> HappyCall:

@@ -193,7 +193,7 @@ async def test_refusals_and_replays_leave_no_entry(api: Api) -> None:
 
 async def test_a_member_acting_for_themself_is_not_in_the_staff_log(api: Api) -> None:
     token, _ = await api.member_token()
-    query = "mutation { updateMyProfile(input: {city: \"Yazd\"}) { __typename } }"
+    query = 'mutation { updateMyProfile(input: {city: "Yazd"}) { __typename } }'
     response = await api.http.post(
         "/app/graphql", json={"query": query}, headers={"Authorization": f"Bearer {token}"}
     )
@@ -228,7 +228,9 @@ async def test_managers_read_the_log_filtered_a_page_at_a_time(api: Api) -> None
     after = first["pageInfo"]["endCursor"]
     rest = await send(api, LOG, {"filter": {"action": "topUpCredit"}, "after": after}, manager)
     node = rest["auditLog"]["edges"][0]["node"]
-    assert node["entityId"] == str(members[0].id) and not rest["auditLog"]["pageInfo"]["hasNextPage"]
+    assert (
+        node["entityId"] == str(members[0].id) and not rest["auditLog"]["pageInfo"]["hasNextPage"]
+    )
     assert node["request"]["amount"] == 50_000 and node["role"] == "cashier"
     one = {"entity": "member", "entityId": str(members[1].id)}
     assert len((await send(api, LOG, {"filter": one}, manager))["auditLog"]["edges"]) == 1
