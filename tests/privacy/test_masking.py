@@ -49,7 +49,7 @@ def test_members_see_only_their_own_number_whole() -> None:
 
 
 async def test_a_member_signing_in_and_reading_me_sees_the_whole_number(api: Api) -> None:
-    token, member_id = await api.member_token("09121234567")
+    token, _ = await api.member_token("09121234567")
     response = await api.http.post(
         "/app/graphql",
         json={"query": "{ me { phone } }"},
