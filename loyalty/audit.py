@@ -54,15 +54,16 @@ class Subject:
     entity_id: object = ""
 
 
-def compact(value: Any) -> Any:
-    """A request as the log keeps it: JSON values, personal fields blanked."""
+def jsonable(value: Any, blank: frozenset[str] = frozenset()) -> Any:
+    """`value` as JSON values (times as ISO 8601, enums as their value); fields named in
+    `blank` that hold something are replaced by •."""
     if isinstance(value, Mapping):
         return {
-            str(k): (BLANKED if k in PERSONAL_FIELDS and v is not None else compact(v))
+            str(k): (BLANKED if k in blank and v is not None else jsonable(v, blank))
             for k, v in value.items()
         }
     if isinstance(value, list | tuple | set | frozenset):
-        return [compact(v) for v in value]
+        return [jsonable(v, blank) for v in value]
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, datetime | date):
@@ -70,8 +71,13 @@ def compact(value: Any) -> Any:
     if value is None or isinstance(value, bool | int | float | str):
         return value
     if hasattr(value, "__dict__"):
-        return compact({k: v for k, v in vars(value).items() if not k.startswith("_")})
+        return jsonable({k: v for k, v in vars(value).items() if not k.startswith("_")}, blank)
     return str(value)
+
+
+def compact(value: Any) -> Any:
+    """A request as the log keeps it: personal fields blanked."""
+    return jsonable(value, PERSONAL_FIELDS)
 
 
 async def record(actor: Actor, action: str, subject: Subject, request: Any = None) -> AuditEntry:

@@ -30,6 +30,7 @@ from schema.inbox import InboxMutations
 from schema.journeys import JourneyMutations, JourneyQueries
 from schema.leaderboard import LeaderboardMutations, LeaderboardQueries
 from schema.members import MemberMutations, MemberQueries
+from schema.privacy import PrivacyMutations, PrivacyQueries
 from schema.programme import ProgrammeMutations, ProgrammeQueries
 from schema.rewards import RewardMutations, RewardQueries
 from schema.scalars import SCALARS
@@ -41,6 +42,7 @@ from schema.surveys import SurveyMutations, SurveyQueries
 class Query(
     MemberQueries,
     audit.AuditQueries,
+    PrivacyQueries,
     HomeQueries,
     CounterQueries,
     ProgrammeQueries,
@@ -75,6 +77,7 @@ class Mutation(
     JourneyMutations,
     CardMutations,
     HappyCallMutations,
+    PrivacyMutations,
 ):
     pass
 

@@ -125,6 +125,8 @@ NOT_AUDITED: dict[str, str] = {
     "dismissSurvey": "the member themself",
     "spinWheel": "the member themself",
     "buyLotteryTickets": "the member themself",
+    "eraseMyData": "the domain logs every erasure itself, a member's too",
+    "eraseMember": "the domain logs every erasure itself, a member's too",
 }
 
 

@@ -1,5 +1,6 @@
-"""The staff audit log (issue 8): one append-only row per staff change; on PostgreSQL a trigger
-refuses UPDATE and DELETE of it (TRUNCATE, an operator's whole-table reset, stays possible)."""
+"""Privacy (issue 8): the staff audit log, one append-only row per staff change (on PostgreSQL a
+trigger refuses UPDATE and DELETE of it; TRUNCATE, an operator's whole-table reset, stays
+possible); and the moment a member was erased (pseudonymised)."""
 
 from tortoise import migrations
 from tortoise.migrations import operations as ops
@@ -52,6 +53,11 @@ class Migration(migrations.Migration):
             ],
             options={'table': 'audit_entry', 'app': 'loyalty', 'indexes': [Index(fields=['entity', 'entity_id'])], 'pk_attr': 'id', 'table_description': 'Who did what, to which row, when, and from which client. Never updated or deleted.'},
             bases=['Model'],
+        ),
+        ops.AddField(
+            model_name='Member',
+            name='erased_at',
+            field=fields.DatetimeField(null=True, auto_now=False, auto_now_add=False),
         ),
         ops.RunPython(_on_postgres(_REFUSE_CHANGES), _on_postgres(_ALLOW_CHANGES)),
     ]
