@@ -30,6 +30,7 @@ from schema.inbox import InboxMutations
 from schema.journeys import JourneyMutations, JourneyQueries
 from schema.leaderboard import LeaderboardMutations, LeaderboardQueries
 from schema.members import MemberMutations, MemberQueries
+from schema.memberview import MemberViewQueries
 from schema.privacy import PrivacyMutations, PrivacyQueries
 from schema.programme import ProgrammeMutations, ProgrammeQueries
 from schema.rewards import RewardMutations, RewardQueries
@@ -43,6 +44,7 @@ class Query(
     MemberQueries,
     audit.AuditQueries,
     PrivacyQueries,
+    MemberViewQueries,
     HomeQueries,
     CounterQueries,
     ProgrammeQueries,

@@ -9,6 +9,7 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
+from loyalty import memberview
 from loyalty import models as m
 from loyalty.actors import Actor
 from loyalty.errors import InvalidInput
@@ -248,6 +249,12 @@ class EarlierCallAnswer:
     question: str = strawberry.field(description="The question.")
     answer: str = strawberry.field(description="The answer.")
 
+    @classmethod
+    def all_of(cls, given: list[memberview.GivenAnswer], language: str) -> list[EarlierCallAnswer]:
+        return [
+            cls(question=a.question.pick(language), answer=a.answer.pick(language)) for a in given
+        ]
+
 
 @strawberry.type(description="An earlier try to call the member.")
 class EarlierCall:
@@ -257,6 +264,15 @@ class EarlierCall:
     answers: list[EarlierCallAnswer] = strawberry.field(
         description="The script's answers (COMPLETED calls)."
     )
+
+    @classmethod
+    def from_domain(cls, e: memberview.EarlierCall, language: str) -> EarlierCall:
+        return cls(
+            at=e.at,
+            outcome=e.outcome,
+            operator_name=e.operator_name,
+            answers=EarlierCallAnswer.all_of(e.answers, language),
+        )
 
 
 @strawberry.type(description="What was done about a complaint.")
@@ -347,20 +363,7 @@ class CallCard:
             points=c.balances.points,
             credit=c.balances.credit,
             recent_purchases=[Purchase.from_model(p) for p in c.recent_purchases],
-            earlier_calls=[
-                EarlierCall(
-                    at=e.at,
-                    outcome=e.outcome,
-                    operator_name=e.operator_name,
-                    answers=[
-                        EarlierCallAnswer(
-                            question=a.question.pick(language), answer=a.answer.pick(language)
-                        )
-                        for a in e.answers
-                    ],
-                )
-                for e in c.earlier_calls
-            ],
+            earlier_calls=[EarlierCall.from_domain(e, language) for e in c.earlier_calls],
             complaints=[Complaint.from_model(x) for x in c.complaints],
             recent_messages=[
                 CallCardMessage(
