@@ -53,6 +53,21 @@ class Segment(BaseModel):
     # Members who did not accept marketing would only be held back: leave them out.
     consenting_only: bool = True
 
+    @property
+    def profiles_behaviour(self) -> bool:
+        """Whether it picks members by their behaviour (spend, visits, recency)."""
+        return any(
+            value is not None
+            for value in (
+                self.min_spend,
+                self.max_spend,
+                self.min_visits,
+                self.max_visits,
+                self.min_days_since_last_visit,
+                self.max_days_since_last_visit,
+            )
+        )
+
     @model_validator(mode="after")
     def _ranges(self) -> Segment:
         for low, high in (
@@ -126,6 +141,9 @@ def _conditions(segment: Segment, at: datetime) -> _Where:
 
     if segment.consenting_only:
         add("m.marketing_consent = ?", True)
+    if segment.profiles_behaviour:
+        # Choosing members by what they do is profiling: only those who allowed it.
+        add("m.profiling_consent = ?", True)
     among("s.tier_id", segment.tier_ids)
     among("m.enrolled_branch_id", segment.branch_ids)
     among("m.gender", segment.genders)
