@@ -9,27 +9,20 @@ from pathlib import Path
 from loyalty.settings import get_settings
 
 
-def _backup(args: argparse.Namespace) -> int:
+def _run(args: argparse.Namespace) -> int:
     from loyalty import backup
 
+    work, done = (
+        (backup.backup, "backed up to")
+        if args.command == "backup"
+        else (backup.restore, "restored from")
+    )
     try:
-        backup.backup(get_settings().database_url, Path(args.file))
+        work(get_settings().database_url, Path(args.file))
     except backup.BackupFailed as exc:
         print(exc, file=sys.stderr)
         return 1
-    print(f"backed up to {args.file}")
-    return 0
-
-
-def _restore(args: argparse.Namespace) -> int:
-    from loyalty import backup
-
-    try:
-        backup.restore(get_settings().database_url, Path(args.file))
-    except backup.BackupFailed as exc:
-        print(exc, file=sys.stderr)
-        return 1
-    print(f"restored from {args.file}")
+    print(f"{done} {args.file}")
     return 0
 
 
@@ -38,10 +31,10 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
         "backup", help="copy the whole database to FILE (SQLite: online; PostgreSQL: pg_dump)"
     )
     made.add_argument("file")
-    made.set_defaults(run=_backup)
+    made.set_defaults(run=_run)
     back = commands.add_parser(
         "restore",
         help="replace the database's contents with FILE, a backup (stop the server first)",
     )
     back.add_argument("file")
-    back.set_defaults(run=_restore)
+    back.set_defaults(run=_run)
