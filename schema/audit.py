@@ -156,6 +156,8 @@ class AuditExtension(FieldExtension):
             found = _dig(request.get("input"), path.split("."))
         elif where == "result":
             found = _dig(result, path.split("."))
+            if found is None:  # nothing made (no call left to claim)
+                return None
         else:  # a fixed name: the club's one row of a setting
             found = self.how.id_at
         return audit.Subject(self.how.entity, "" if found is None else found)
