@@ -191,6 +191,17 @@ async def test_refusals_and_replays_leave_no_entry(api: Api) -> None:
     assert await AuditEntry.filter(action="adjustBalance").count() == 1
 
 
+async def test_claiming_from_an_empty_queue_leaves_no_entry(api: Api) -> None:
+    operator = await api.staff_token(Role.OPERATOR)
+    query = (
+        "mutation($k: String!) { claimNextHappyCall(input: {idempotencyKey: $k}) {"
+        " __typename ... on HappyCallClaimed { call { id } } } }"
+    )
+    claimed = await send(api, query, {"k": f.key()}, operator)
+    assert claimed["claimNextHappyCall"] == {"__typename": "HappyCallClaimed", "call": None}
+    assert await AuditEntry.all().count() == 0
+
+
 async def test_a_member_acting_for_themself_is_not_in_the_staff_log(api: Api) -> None:
     token, _ = await api.member_token()
     query = 'mutation { updateMyProfile(input: {city: "Yazd"}) { __typename } }'
