@@ -85,6 +85,9 @@ class Station:
             self.online = False
             self._failed_at = time.monotonic()
             raise
+        except Refused:
+            self.online = True  # a refusal is an answer: the server is reachable
+            raise
         self.online = True
         return result
 
