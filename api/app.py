@@ -6,6 +6,7 @@ from pathlib import Path
 
 from cross_web import AsyncHTTPRequestAdapter
 from starlette.applications import Starlette
+from starlette.datastructures import Headers
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -129,13 +130,22 @@ class LoyaltyGraphQL(GraphQL):
                 "members use the app's endpoint, /app/graphql",
                 status_code=403,
             )
+        client_ip = request.client.host if request.client else "unknown"
+        if actor is not None:
+            actor = actor.from_client(client_name(request.headers), client_ip)
         return Context(
             actor=actor,
             auth_problem=problem,
-            client_ip=request.client.host if request.client else "unknown",
+            client_ip=client_ip,
             sms_sender=self.sms_sender,
             verify_firebase_token=self.verify_firebase,
         )
+
+
+def client_name(headers: Headers) -> str:
+    """The client a request came through, for the audit log: the name our own clients send in
+    X-Loyalty-Client (console, station, app), else the User-Agent (GraphiQL: the browser)."""
+    return (headers.get("x-loyalty-client") or headers.get("user-agent") or "unknown").strip()
 
 
 async def healthz(request: Request) -> JSONResponse:

@@ -59,7 +59,9 @@ SETTINGS = {
 DATETIME = "<datetime>"  # a moment: the demo club is made relative to the day it is loaded
 DATE = "<date>"  # a calendar date (birthdays move with the year too)
 TOKEN = "<token>"  # a random value the server made: tokens, codes, committed seeds
-RANDOM_FIELDS = frozenset({"accessToken", "refreshToken", "referralCode", "seedHash"})
+RANDOM_FIELDS = frozenset(
+    {"accessToken", "refreshToken", "referralCode", "referral_code", "seedHash"}
+)
 # A voucher's `code` when the server drew it (error codes are `code` too, and stay).
 _DRAWN_CODE = re.compile(f"[{coupons.CODE_ALPHABET}]{{{coupons.CODE_LENGTH}}}")
 _MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?([+-]\d{2}:\d{2}|Z)")

@@ -325,6 +325,7 @@ def _contract_examples(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from cli.backup import add_commands as backup_commands
     from cli.reports import add_commands as report_commands
     from loyalty.models import Role
     from nfc_station.cli import add_commands as station_commands
@@ -440,6 +441,7 @@ def build_parser() -> argparse.ArgumentParser:
     examples.set_defaults(run=_contract_examples)
     station_commands(commands)
     report_commands(commands)
+    backup_commands(commands)
     return parser
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from loyalty.errors import PermissionDenied
@@ -21,6 +21,9 @@ class Actor:
     id: int | None = None
     role: Role | None = None
     branch_id: int | None = None
+    # Where the request came from (the API fills these; the audit log keeps them).
+    client: str = ""
+    ip: str = ""
 
     @classmethod
     def member(cls, member_id: int) -> Actor:
@@ -29,6 +32,10 @@ class Actor:
     @classmethod
     def staff(cls, user: StaffUser) -> Actor:
         return cls(ActorKind.STAFF, user.id, user.role, user.branch_id)  # type: ignore[attr-defined]
+
+    def from_client(self, client: str, ip: str) -> Actor:
+        """The same actor, known to act through `client` from `ip`."""
+        return replace(self, client=client[:100], ip=ip[:64])
 
     @property
     def staff_id(self) -> int | None:

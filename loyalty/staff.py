@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 
 from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
 
 from loyalty import validation
 from loyalty.actors import Actor
@@ -39,13 +40,14 @@ async def create_staff(
     if branch_id is not None and not await Branch.exists(id=branch_id):
         raise NotFound("branch", branch_id)
     try:
-        return await StaffUser.create(
-            username=username,
-            password_hash=hash_password(password),
-            role=role,
-            display_name=validation.text(display_name, field="displayName", max_length=200),
-            branch_id=branch_id,
-        )
+        async with in_transaction():  # a savepoint inside a caller's transaction
+            return await StaffUser.create(
+                username=username,
+                password_hash=hash_password(password),
+                role=role,
+                display_name=validation.text(display_name, field="displayName", max_length=200),
+                branch_id=branch_id,
+            )
     except IntegrityError:
         raise Conflict(f"the username {username} is taken") from None
 
@@ -55,11 +57,12 @@ async def create_branch(actor: Actor, *, code: str, name: str, city: str = "") -
     if not _BRANCH_CODE.fullmatch(code or ""):
         raise InvalidInput("branch code: 1 to 32 of A-Z, a-z, 0-9, _ -", field="code")
     try:
-        return await Branch.create(
-            code=code,
-            name=validation.text(name, field="name", max_length=200, required=True),
-            city=validation.text(city, field="city", max_length=100),
-        )
+        async with in_transaction():  # a savepoint inside a caller's transaction
+            return await Branch.create(
+                code=code,
+                name=validation.text(name, field="name", max_length=200, required=True),
+                city=validation.text(city, field="city", max_length=100),
+            )
     except IntegrityError:
         raise Conflict(f"a branch with code {code} exists") from None
 

@@ -99,7 +99,9 @@ class Api:
     """Synchronous on purpose: it runs on the reader's thread, one tap at a time."""
 
     def __init__(self, url: str, username: str, password: str, timeout: float = 5.0) -> None:
-        self._http = httpx.Client(base_url=url.rstrip("/"), timeout=timeout)
+        self._http = httpx.Client(
+            base_url=url.rstrip("/"), timeout=timeout, headers={"X-Loyalty-Client": "station"}
+        )
         self._username, self._password = username, password
         self._token: str | None = None
 

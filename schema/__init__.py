@@ -16,6 +16,7 @@ from strawberry.schema.config import StrawberryConfig
 
 from loyalty.errors import DomainError
 from loyalty.settings import Settings
+from schema import audit
 from schema.analysis import AnalysisMutations, AnalysisQueries
 from schema.auth import AuthMutations
 from schema.backoffice import BackOfficeMutations
@@ -30,6 +31,8 @@ from schema.inbox import InboxMutations
 from schema.journeys import JourneyMutations, JourneyQueries
 from schema.leaderboard import LeaderboardMutations, LeaderboardQueries
 from schema.members import MemberMutations, MemberQueries
+from schema.memberview import MemberViewQueries
+from schema.privacy import PrivacyMutations, PrivacyQueries
 from schema.programme import ProgrammeMutations, ProgrammeQueries
 from schema.reports import ReportQueries
 from schema.rewards import RewardMutations, RewardQueries
@@ -41,6 +44,9 @@ from schema.surveys import SurveyMutations, SurveyQueries
 @strawberry.type(description="Everything that can be read.")
 class Query(
     MemberQueries,
+    audit.AuditQueries,
+    PrivacyQueries,
+    MemberViewQueries,
     HomeQueries,
     CounterQueries,
     ProgrammeQueries,
@@ -78,8 +84,12 @@ class Mutation(
     CardMutations,
     HappyCallMutations,
     AnalysisMutations,
+    PrivacyMutations,
 ):
     pass
+
+
+audit.install(Mutation)
 
 
 class DomainAwareMaskErrors(MaskErrors):

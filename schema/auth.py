@@ -109,7 +109,9 @@ class RefreshSessionInput:
 def _member_session(result) -> MemberSession:
     member, pair, created = result
     return MemberSession(
-        tokens=SessionTokens.from_pair(pair), member=Member.from_model(member), new_member=created
+        tokens=SessionTokens.from_pair(pair),
+        member=Member.from_model(member, whole_phone=True),
+        new_member=created,
     )
 
 

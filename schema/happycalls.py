@@ -9,8 +9,11 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
+from loyalty import memberview
 from loyalty import models as m
+from loyalty.actors import Actor
 from loyalty.happycalls import card, complaints, outcomes, queue, rules, stats
+from loyalty.privacy import masking
 from loyalty.programme import policies
 from loyalty.programme.explain import Text
 from schema.context import Context
@@ -245,6 +248,12 @@ class EarlierCallAnswer:
     question: str = strawberry.field(description="The question.")
     answer: str = strawberry.field(description="The answer.")
 
+    @classmethod
+    def all_of(cls, given: list[memberview.GivenAnswer], language: str) -> list[EarlierCallAnswer]:
+        return [
+            cls(question=a.question.pick(language), answer=a.answer.pick(language)) for a in given
+        ]
+
 
 @strawberry.type(description="An earlier try to call the member.")
 class EarlierCall:
@@ -254,6 +263,15 @@ class EarlierCall:
     answers: list[EarlierCallAnswer] = strawberry.field(
         description="The script's answers (COMPLETED calls)."
     )
+
+    @classmethod
+    def from_domain(cls, e: memberview.EarlierCall, language: str) -> EarlierCall:
+        return cls(
+            at=e.at,
+            outcome=e.outcome,
+            operator_name=e.operator_name,
+            answers=EarlierCallAnswer.all_of(e.answers, language),
+        )
 
 
 @strawberry.type(description="What was done about a complaint.")
@@ -316,7 +334,9 @@ class CallCardMessage:
 class CallCard:
     member_id: strawberry.ID = strawberry.field(description="The member.")
     name: str = strawberry.field(description="Their name.")
-    phone: str = strawberry.field(description="The number to dial (E.164).")
+    phone: str = strawberry.field(
+        description="The number to dial (E.164); masked for roles that do not phone members."
+    )
     tier: str | None = strawberry.field(description="Their tier's name, if they have one.")
     points: BigInt = strawberry.field(description="Points held.")
     credit: BigInt = strawberry.field(description="Credit held, in Rials.")
@@ -333,29 +353,16 @@ class CallCard:
     )
 
     @classmethod
-    def from_domain(cls, c: card.CallCard, language: str) -> CallCard:
+    def from_domain(cls, c: card.CallCard, language: str, viewer: Actor) -> CallCard:
         return cls(
             member_id=strawberry.ID(str(c.member.id)),
             name=c.member.full_name,
-            phone=c.member.phone,
+            phone=masking.phone_for(viewer, c.member.id, c.member.phone),
             tier=c.tier_name.pick(language) if c.tier_name else None,
             points=c.balances.points,
             credit=c.balances.credit,
             recent_purchases=[Purchase.from_model(p) for p in c.recent_purchases],
-            earlier_calls=[
-                EarlierCall(
-                    at=e.at,
-                    outcome=e.outcome,
-                    operator_name=e.operator_name,
-                    answers=[
-                        EarlierCallAnswer(
-                            question=a.question.pick(language), answer=a.answer.pick(language)
-                        )
-                        for a in e.answers
-                    ],
-                )
-                for e in c.earlier_calls
-            ],
+            earlier_calls=[EarlierCall.from_domain(e, language) for e in c.earlier_calls],
             complaints=[Complaint.from_model(x) for x in c.complaints],
             recent_messages=[
                 CallCardMessage(
@@ -403,8 +410,9 @@ class HappyCall:
 
     @strawberry.field(description="The member's card.")
     async def card(self, info: Info[Context, None], language: InLanguage = None) -> CallCard:
-        found = await card.card(info.context.require_actor(), self.record.id)
-        return CallCard.from_domain(found, await _language(info, language))
+        actor = info.context.require_actor()
+        found = await card.card(actor, self.record.id)
+        return CallCard.from_domain(found, await _language(info, language), actor)
 
     @classmethod
     def from_model(cls, c: m.HappyCall) -> HappyCall:

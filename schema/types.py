@@ -14,6 +14,7 @@ from loyalty import models as m
 from loyalty.actors import Actor
 from loyalty.errors import InvalidInput
 from loyalty.ledger import Purse as DomainPurse
+from loyalty.privacy import masking
 from loyalty.programme import engine, expiry, policies, referral, tiers
 from loyalty.programme import standing as standings
 from loyalty.programme.explain import Text
@@ -458,7 +459,9 @@ class InboxMessage:
 @strawberry.type(description="A member of the club.")
 class Member:
     id: strawberry.ID = strawberry.field(description="The member's id.")
-    phone: str = strawberry.field(description="Mobile number, E.164 (e.g. +989121234567).")
+    e164: strawberry.Private[str]
+    # The member signing in sees their own number before the request knows who they are.
+    whole_phone: strawberry.Private[bool] = False
     first_name: str = strawberry.field(description="First name.")
     last_name: str = strawberry.field(description="Last name.")
     birthday: date | None = strawberry.field(description="Birthday (Gregorian).")
@@ -487,6 +490,15 @@ class Member:
     )
     enrolled_at: datetime = strawberry.field(description="When the member joined.")
     record: strawberry.Private[m.Member]
+
+    @strawberry.field(
+        description="Mobile number, E.164 (e.g. +989121234567); masked (+98 912 *** **67) "
+        "for staff whose role does not phone members."
+    )
+    def phone(self, info: strawberry.Info) -> str:
+        if self.whole_phone:
+            return self.e164
+        return masking.phone_for(info.context.actor, int(self.id), self.e164)
 
     @strawberry.field(
         description="How complete the profile is, and the points filling in the rest would earn."
@@ -596,11 +608,12 @@ class Member:
         return connection("purchase", page, Purchase.from_model)
 
     @classmethod
-    def from_model(cls, x: m.Member) -> "Member":
+    def from_model(cls, x: m.Member, *, whole_phone: bool = False) -> "Member":
         calendar = calendars.chosen_or_club(x.calendar)
         return cls(
             id=strawberry.ID(str(x.id)),
-            phone=x.phone,
+            e164=x.phone,
+            whole_phone=whole_phone,
             first_name=x.first_name,
             last_name=x.last_name,
             birthday=x.birthday,

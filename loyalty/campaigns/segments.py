@@ -73,6 +73,21 @@ class Segment(BaseModel):
     favourite_categories: list[Category] = Field(default=[], max_length=MAX_LISTED)
     favourite_branch_ids: list[Id] = Field(default=[], max_length=MAX_LISTED)
 
+    @property
+    def profiles_behaviour(self) -> bool:
+        """Whether it picks members by their behaviour (spend, visits, recency)."""
+        return any(
+            value is not None
+            for value in (
+                self.min_spend,
+                self.max_spend,
+                self.min_visits,
+                self.max_visits,
+                self.min_days_since_last_visit,
+                self.max_days_since_last_visit,
+            )
+        )
+
     @model_validator(mode="after")
     def _ranges(self) -> Segment:
         for low, high in (
@@ -163,6 +178,9 @@ def _conditions(segment: Segment, at: datetime) -> _Where:
 
     if segment.consenting_only:
         add("m.marketing_consent = ?", True)
+    if segment.profiles_behaviour:
+        # Choosing members by what they do is profiling: only those who allowed it.
+        add("m.profiling_consent = ?", True)
     among("s.tier_id", segment.tier_ids)
     among("m.enrolled_branch_id", segment.branch_ids)
     among("m.gender", segment.genders)

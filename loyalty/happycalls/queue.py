@@ -19,6 +19,7 @@ from statistics import fmean
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F, Q
 from tortoise.functions import Min
+from tortoise.transactions import in_transaction
 
 from loyalty import clock
 from loyalty.actors import Actor
@@ -209,17 +210,18 @@ async def _queue_batch(
             if due_by <= at:
                 break
             try:
-                await HappyCall.create(
-                    rule_id=rule.id,
-                    survey_id=rule.survey_id,  # type: ignore[attr-defined]
-                    member_id=member_id,
-                    purchase_id=purchase.id,
-                    branch_id=purchase.branch_id,  # type: ignore[attr-defined]
-                    trigger=rule.trigger,
-                    priority=rule.priority,
-                    due_by=due_by,
-                    queued_at=at,
-                )
+                async with in_transaction():  # a savepoint inside a caller's transaction
+                    await HappyCall.create(
+                        rule_id=rule.id,
+                        survey_id=rule.survey_id,  # type: ignore[attr-defined]
+                        member_id=member_id,
+                        purchase_id=purchase.id,
+                        branch_id=purchase.branch_id,  # type: ignore[attr-defined]
+                        trigger=rule.trigger,
+                        priority=rule.priority,
+                        due_by=due_by,
+                        queued_at=at,
+                    )
             except IntegrityError:
                 break  # queued a moment ago by a run alongside
             members.discard(member_id)  # one call per member

@@ -171,6 +171,8 @@ async def win_back(options: WinBack, day: date, after: int, limit: int) -> Batch
             last_visit_at__gte=clock.midnight(day - timedelta(days=longest + 1)),
             last_visit_at__lt=clock.midnight(day - timedelta(days=shortest)),
             member_id__gt=after,
+            # A threshold read from the member's own visits is profiling: only with consent.
+            member__profiling_consent=True,
         )
         .order_by("member_id")
         .limit(limit)

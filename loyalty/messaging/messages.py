@@ -148,6 +148,8 @@ def decide(
 ) -> tuple[MessageStatus, str, datetime]:
     """Status, reason and moment of a message to `member` at `at`, `recent` marketing messages
     into their week: marketing needs consent and room under the cap, and waits out quiet hours."""
+    if member.erased_at is not None:
+        return MessageStatus.SUPPRESSED, "member erased", at
     if purpose is MessagePurpose.SERVICE:
         return MessageStatus.SCHEDULED, "", at
     due_at = quiet_until(at, policy) or at

@@ -9,6 +9,7 @@ from loyalty.models.analysis import (
     RfmSegmentSize,
     SavedSegment,
 )
+from loyalty.models.audit import AuditEntry
 from loyalty.models.auth import OtpChallenge, RefreshToken, SubjectKind
 from loyalty.models.campaigns import Campaign, CampaignRecipient, CampaignStatus, RecipientGroup
 from loyalty.models.cards import CardOperation, OfflineReview
@@ -88,6 +89,7 @@ from loyalty.models.surveys import (
 )
 
 __models__ = [
+    AuditEntry,
     InboxMessage,
     OutboxEvent,
     Message,
@@ -155,6 +157,7 @@ __all__ = [
     "Account",
     "AnalysisRun",
     "AnalysisRunKind",
+    "AuditEntry",
     "BenefitKind",
     "Branch",
     "Calendar",

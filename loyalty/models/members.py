@@ -62,6 +62,9 @@ class Member(Model):
         description="Where messages go besides the inbox",
     )
 
+    # Erasure pseudonymised the member (loyalty/privacy/erasure.py): their phone is a tombstone.
+    erased_at = fields.DatetimeField(null=True)
+
     class Meta:
         table = "member"
         # Enrolments over a period, the club's and a branch's (loyalty/reports).

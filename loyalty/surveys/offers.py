@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
 
 from loyalty.actors import Actor, ActorKind
 from loyalty.errors import Conflict, DomainError, ErrorCode, NotFound, PermissionDenied
@@ -83,14 +84,15 @@ async def _offer_newest(member_id: int, surveys: list[Survey], at: datetime) -> 
         if survey is None:
             continue
         try:
-            await SurveyInvitation.create(
-                survey_id=survey.id,
-                member_id=member_id,
-                purchase_id=purchase.id,
-                branch_id=purchase.branch_id,  # type: ignore[attr-defined]
-                offered_at=at,
-                closes_at=purchase.occurred_at + timedelta(days=survey.open_days),
-            )
+            async with in_transaction():  # a savepoint inside a caller's transaction
+                await SurveyInvitation.create(
+                    survey_id=survey.id,
+                    member_id=member_id,
+                    purchase_id=purchase.id,
+                    branch_id=purchase.branch_id,  # type: ignore[attr-defined]
+                    offered_at=at,
+                    closes_at=purchase.occurred_at + timedelta(days=survey.open_days),
+                )
         except IntegrityError:
             pass  # offered a moment ago, by a request running alongside
         return

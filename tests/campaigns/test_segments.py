@@ -19,6 +19,7 @@ TODAY = segments.clock.local_date(NOW)
 
 async def member(name: str, standing: dict[str, Any] | None = None, **profile: Any) -> Member:
     branch_id = profile.pop("enrolled_branch_id", None)
+    profile.setdefault("profiling_consent", True)
     found = await factories.member(name, marketing_consent=True, **profile)
     if branch_id is not None:
         await Member.filter(id=found.id).update(enrolled_branch_id=branch_id)
@@ -73,6 +74,13 @@ async def test_each_filter_picks_its_members() -> None:
     assert await chosen(min_days_since_last_visit=60) == {"Reza"}
     assert await chosen(max_days_since_last_visit=7) == {"Sara"}
     assert await chosen(genders=["male"], cities=["Tehran"]) == {"Nima"}
+
+
+async def test_filters_on_behaviour_leave_out_members_who_refused_profiling() -> None:
+    await member("Sara", {"visit_count": 3}, city="Tehran")
+    await member("Reza", {"visit_count": 3}, city="Tehran", profiling_consent=False)
+    assert await chosen(min_visits=1) == {"Sara"}
+    assert await chosen(cities=["Tehran"]) == {"Sara", "Reza"}  # not behaviour: no profiling
 
 
 async def test_the_preview_counts_for_managers_only() -> None:

@@ -164,9 +164,12 @@ async def test_win_back_once_per_lapse_and_again_after_a_new_visit_and_lapse() -
     journey = await club.journey(
         JourneyKind.WIN_BACK, "{name}، {days} روز است که ندیده‌ایمتان", options={"days": 30}
     )
-    sara = await f.member("Sara", marketing_consent=True)
+    sara = await f.member("Sara", marketing_consent=True, profiling_consent=True)
+    # Reading a lapse from someone's visits is profiling: not without that consent.
+    nima = await f.member("Nima", marketing_consent=True, profiling_consent=False)
     visit = today() - timedelta(days=200)
     await club.buy(sara, visit)
+    await club.buy(nima, visit)
 
     assert (await runs.run_due(at(visit + timedelta(days=30)))).sent == 0  # not yet more than 30
     assert (await runs.run_due(at(visit + timedelta(days=31)))).sent == 1
@@ -187,7 +190,8 @@ async def test_win_back_relative_to_the_members_usual_gap() -> None:
     journey = await club.journey(
         JourneyKind.WIN_BACK, options={"gap_multiple": 2.0, "min_days": 14, "max_days": 120}
     )
-    weekly, rare = await f.member(marketing_consent=True), await f.member(marketing_consent=True)
+    consenting = {"marketing_consent": True, "profiling_consent": True}
+    weekly, rare = await f.member(**consenting), await f.member(**consenting)
     start = today() - timedelta(days=300)
     for n in range(4):  # every 10 days: lapsed after 20
         await club.buy(weekly, start + timedelta(days=10 * n))

@@ -1,0 +1,1 @@
+"""Members' privacy: who sees their phone number, their data exported, and erasure."""
