@@ -91,6 +91,9 @@ AUDITED: dict[str, Audited] = {
     "updateHappyCallRule": Audited("happy_call_rule", "input.id"),
     "setHappyCallPolicy": Audited("setting", "happy_call_policy"),
     "setOfflinePolicy": Audited("setting", "offline_policy"),
+    "setAnalysisPolicy": Audited("setting", "analysis_policy"),
+    "createSavedSegment": Audited("saved_segment", "result.saved_segment.id"),
+    "updateSavedSegment": Audited("saved_segment", "input.id"),
     # cards
     "issueCardRecord": Audited("card", "result.card_number"),
     "enrolCard": Audited("card", "result.card.card_number"),

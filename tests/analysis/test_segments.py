@@ -43,8 +43,8 @@ async def test_behaviour_filters_hold_only_members_with_profiling_consent(club: 
     assert await chosen(favourite_branch_ids=[club.first.id]) == {"Sara"}  # Nima's too
     assert await chosen(min_median_gap_days=5.0) == {"Sara"}
     assert await chosen(max_median_gap_days=4.5) == {"Reza"}
-    # Filters on the standings kept with every purchase need no profiling consent.
-    assert await chosen(min_visits=2) == {"Sara", "Reza", "Nima"}
+    # Visits are behaviour too: choosing by them needs profiling consent as well.
+    assert await chosen(min_visits=2) == {"Sara", "Reza"}
     assert await chosen(cities=[], rfm_segments=["new"]) == set()
 
 
