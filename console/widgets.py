@@ -67,7 +67,7 @@ class KeyFooter(Footer):
 
     def __init__(self) -> None:
         super().__init__(compact=True, show_command_palette=False)
-        self._laid_out_for = 0  # the width the rows were packed for
+        self.packed_for = 0  # the width the rows were last packed for
 
     def _entries(self) -> list[FooterKey]:
         by_action: defaultdict[str, list[tuple[Binding, bool, str]]] = defaultdict(list)
@@ -86,7 +86,7 @@ class KeyFooter(Footer):
     def compose(self) -> ComposeResult:
         if not self._bindings_ready:
             return
-        self._laid_out_for = width = self.size.width or self.screen.size.width
+        self.packed_for = width = self.size.width or self.screen.size.width
         entries = self._entries()
         rows = packed(entries, width)
         # As few rows as at full width, made as even as they go: the narrowest packing that
@@ -99,7 +99,7 @@ class KeyFooter(Footer):
                     yield entry.data_bind(compact=Footer.compact)
 
     def on_resize(self, event: events.Resize) -> None:
-        if self._bindings_ready and event.size.width != self._laid_out_for:
+        if self._bindings_ready and event.size.width != self.packed_for:
             self.call_after_refresh(self.recompose)
 
 

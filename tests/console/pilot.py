@@ -106,7 +106,7 @@ async def footer_lines(pilot: Pilot) -> list[str]:
         if not footers or not footers.first().query("FooterKey"):
             return False
         footer = footers.first()
-        return footer.size.width == footer._laid_out_for and footer.region.bottom <= len(
+        return footer.size.width == footer.packed_for and footer.region.bottom <= len(
             screen_lines(pilot.app)
         )
 
