@@ -36,7 +36,7 @@ class Console(App[None]):
     ENABLE_COMMAND_PALETTE = False  # every action has its own key
     BINDINGS: ClassVar[list[BindingType]] = [
         # F1 too: "?" is a character while an answer is being typed.
-        Binding("question_mark,f1", "toggle_keys", "Keys", key_display="?"),
+        Binding("question_mark,f1", "toggle_keys", "Keys"),
         Binding("ctrl+q", "quit", "Quit", priority=True),
     ]
 

@@ -12,7 +12,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 
 from console.card import card_text
 from console.client import ApiError, Unreachable
@@ -21,7 +21,7 @@ from console.results import Complaint, HappyCall, Question
 from console.screens.modals import CallBackScreen, ComplaintScreen, FollowUpScreen
 from console.script import Script
 from console.text import Paragraphs
-from console.widgets import KeyHints, Status, UnsentCount, console_of
+from console.widgets import KeyFooter, Status, UnsentCount, console_of
 
 OUTCOME_KEYS = [
     ("c", "COMPLETED", "Done"),
@@ -36,22 +36,21 @@ OUTCOME_KEYS = [
 class CallScreen(Screen[None]):
     CSS_PATH = "../styles/call.tcss"
     AUTO_FOCUS = ""  # arrows and digits belong to the script, not to a scrolling card
-    # The footer has room at 80 columns for the outcomes only; the script's keys, the
-    # complaint's and Release are listed in the script pane (KeyHints), all of them under "?".
-    # "0-9 Answer" and "y/n Yes/No" stand for the other digits and "n" (system bindings, left
-    # out of the keys panel).
+    # The footer wraps them onto a second row at 80 columns. "0-9 Answer" and "y/n Yes/No"
+    # stand for the other digits and "n" (system bindings with no description: left out of
+    # the footer and the keys panel).
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("1", "digit(1)", "Answer", key_display="0-9", show=False),
+        Binding("1", "digit(1)", "Answer", key_display="0-9"),
         *(Binding(str(d), f"digit({d})", system=True) for d in (0, 2, 3, 4, 5, 6, 7, 8, 9)),
-        Binding("y", "yes_no(True)", "Yes/No", key_display="y/n", show=False),
+        Binding("y", "yes_no(True)", "Yes/No", key_display="y/n"),
         Binding("n", "yes_no(False)", system=True),
-        Binding("down,enter", "move(1)", "Next", show=False),
-        Binding("up", "move(-1)", "Back", show=False),
-        Binding("backspace", "clear", "Clear", show=False),
-        Binding("exclamation_mark", "complaint", "Complaint", key_display="!", show=False),
-        Binding("f", "follow_up", "Follow up", show=False),
+        Binding("down,enter", "move(1)", "Next"),
+        Binding("up", "move(-1)", "Back"),
+        Binding("backspace", "clear", "Clear"),
+        Binding("exclamation_mark", "complaint", "Complaint", key_display="!"),
+        Binding("f", "follow_up", "Follow up"),
         *(Binding(key, f"outcome('{outcome}')", label) for key, outcome, label in OUTCOME_KEYS),
-        Binding("escape", "give_back", "Release", show=False),
+        Binding("escape", "give_back", "Release"),
     ]
 
     def __init__(self, call: HappyCall) -> None:
@@ -66,10 +65,9 @@ class CallScreen(Screen[None]):
             with Vertical(id="script"):
                 yield Static(id="questions")
                 yield Input(placeholder="Type the answer, Enter to go on", id="answer-text")
-                yield KeyHints(id="keys")
                 yield UnsentCount(id="unsent")
                 yield Status(id="status")
-        yield Footer(compact=True)
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         console_of(self).complaint_taken.subscribe(self, self._complaint_taken)

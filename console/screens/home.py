@@ -10,11 +10,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from console.client import ApiError, Unreachable
 from console.results import OperatorStats
-from console.widgets import Status, UnsentCount, console_of
+from console.widgets import KeyFooter, Status, UnsentCount, console_of
 
 
 def stats_text(stats: OperatorStats) -> str:
@@ -49,7 +49,7 @@ class HomeScreen(Screen[None]):
             yield Static("", id="stats")
             yield UnsentCount(id="unsent")
             yield Status(id="status")
-        yield Footer(compact=True)
+        yield KeyFooter()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "supervise":

@@ -11,11 +11,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Checkbox, Footer, Input, Label, OptionList, Static
+from textual.widgets import Checkbox, Input, Label, OptionList, Static
 
 from console.client import ApiError, Unreachable
 from console.results import ALL_BRANCHES, Branch, CallingHours, Complaint
-from console.widgets import Status, console_of
+from console.widgets import KeyFooter, Status, console_of
 
 CATEGORIES = ["PRODUCT", "SERVICE", "STAFF", "PRICE", "CLEANLINESS", "WAITING_TIME", "OTHER"]
 
@@ -45,7 +45,7 @@ class ComplaintScreen(ModalScreen[tuple[str, str] | None]):
             yield Input(placeholder="Category number, then Enter", id="category", max_length=1)
             yield Input(placeholder="Note, then Enter", id="note")
             yield Status(id="status")
-        yield Footer(compact=True)
+        yield KeyFooter()
 
     @on(Input.Submitted, "#category")
     def category_chosen(self, event: Input.Submitted) -> None:
@@ -99,7 +99,7 @@ class FollowUpScreen(ModalScreen[Complaint | None]):
             yield Input(placeholder="What was done, then Enter", id="note")
             yield Checkbox("Close the complaint", id="close")
             yield Status(id="status")
-        yield Footer(compact=True)
+        yield KeyFooter()
 
     @on(OptionList.OptionSelected)
     def complaint_chosen(self, event: OptionList.OptionSelected) -> None:
@@ -152,7 +152,7 @@ class CallBackScreen(ModalScreen[datetime | None]):
             yield Label(f"Call back at (calling hours {self.hours})", classes="title")
             yield Input(placeholder=f"HH:MM, or YYYY/MM/DD HH:MM ({calendar})", id="when")
             yield Status(id="status")
-        yield Footer(compact=True)
+        yield KeyFooter()
 
     @on(Input.Submitted, "#when")
     def chosen(self, event: Input.Submitted) -> None:
@@ -192,7 +192,7 @@ class BranchScreen(ModalScreen[Branch | None]):
         with Vertical(classes="dialog"):
             yield Label("Branch", classes="title")
             yield OptionList(*(text(b.name) for b in self.branches), id="branches")
-        yield Footer(compact=True)
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one(OptionList).highlighted = self.branches.index(self.current)

@@ -6,10 +6,10 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Label
+from textual.widgets import Input, Label
 
 from console.client import ApiError, Unreachable
-from console.widgets import Status, console_of
+from console.widgets import KeyFooter, Status, console_of
 
 
 class SignInScreen(Screen[None]):
@@ -21,7 +21,7 @@ class SignInScreen(Screen[None]):
             yield Input(placeholder="Username", id="username")
             yield Input(placeholder="Password", password=True, id="password")
             yield Status(id="status")
-        yield Footer(compact=True)
+        yield KeyFooter()
 
     @on(Input.Submitted, "#username")
     def next_field(self) -> None:

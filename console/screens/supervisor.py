@@ -13,14 +13,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import DataTable, Input, Static
 from textual_plotext import PlotextPlot
 
 from console.client import ApiError, Unreachable
 from console.results import ALL_BRANCHES, Supervision
 from console.screens.modals import BranchScreen
 from console.text import Writer
-from console.widgets import Status, console_of
+from console.widgets import KeyFooter, Status, console_of
 
 LIVE_SECONDS = 15  # how often the queue figures refresh on their own
 DEFAULT_DAYS = 7
@@ -78,7 +78,7 @@ class SupervisorScreen(Screen[None]):
         with Vertical(id="tables"):
             yield DataTable(id="questions", cursor_type="row")
         yield Status(id="status")
-        yield Footer(compact=True)
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#questions", DataTable).add_columns(

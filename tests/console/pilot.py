@@ -96,17 +96,21 @@ def screen_lines(app: App) -> list[str]:
     return [strip.text for strip in app.screen._compositor.render_strips()]
 
 
-async def footer_line(pilot: Pilot) -> str:
-    """The footer's line as the terminal shows it, once the screen has been laid out (a
-    pushed screen is current before it is)."""
-    from textual.widgets import Footer
+async def footer_lines(pilot: Pilot) -> list[str]:
+    """The footer's rows as the terminal shows them, once the screen has been laid out (a
+    pushed screen is current before it is) and the footer has packed its keys for its width."""
+    from console.widgets import KeyFooter
 
     def laid_out() -> bool:
-        footers = pilot.app.screen.query(Footer)
+        footers = pilot.app.screen.query(KeyFooter)
         if not footers or not footers.first().query("FooterKey"):
             return False
-        return footers.first().region.y < len(screen_lines(pilot.app))
+        footer = footers.first()
+        return footer.size.width == footer.packed_for and footer.region.bottom <= len(
+            screen_lines(pilot.app)
+        )
 
     await until(pilot, laid_out)
     await pilot.pause()
-    return screen_lines(pilot.app)[pilot.app.screen.query_one(Footer).region.y]
+    region = pilot.app.screen.query_one(KeyFooter).region
+    return screen_lines(pilot.app)[region.y : region.bottom]

@@ -138,7 +138,7 @@ async def test_one_key_turns_the_current_answer_into_a_complaint(
         await app.workers.wait_for_complete()
         # On the card at once, open, and the follow-up key is offered for it.
         await until(pilot, lambda: "STAFF OPEN  the cashier shouted" in shown(app, "#card-text"))
-        await until(pilot, lambda: "f Follow up" in shown(app, "#keys"))
+        await until(pilot, lambda: "f Follow up" in shown(app, "FooterKey"))
     complaint = await Complaint.get()
     assert (complaint.category, complaint.question, complaint.note) == (
         "staff",

@@ -1,16 +1,18 @@
-"""Every action has a key shown on screen at 80x24: in the footer, or (the call's script keys)
-in the script pane; "?" (or F1) lists all of them in the keys panel. Read from what the screen
+"""Every action has its key shown in the footer, at 80x24 as at 132 columns (the footer wraps
+onto more rows); "?" (or F1) lists all of them in the keys panel. Read from what the screen
 draws, not from the bindings lists alone."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 
+import pytest
 from textual.app import App
 from textual.app import App as TextualApp
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import HelpPanel
+from textual.widgets._footer import FooterKey
 
 from console.screens.call import CallScreen
 from console.screens.home import HomeScreen
@@ -19,10 +21,11 @@ from console.screens.sign_in import SignInScreen
 from console.screens.supervisor import SupervisorScreen
 from loyalty.models import Role
 from tests.console.conftest import ConsoleFactory, make_staff
-from tests.console.pilot import drawn, footer_line, shown, sign_in, to_the_text_question, until
+from tests.console.pilot import drawn, footer_lines, shown, sign_in, to_the_text_question, until
 from tests.console.test_follow_ups import two_open_complaints
 
 NARROW = (80, 24)
+WIDE = (132, 36)
 # Textual's own keys (Tab moves the focus...), not the console's actions.
 TEXTUAL_OWN = {
     (binding.key, binding.action)
@@ -51,17 +54,21 @@ def actions(app: App) -> dict[str, list[str]]:
     }
 
 
-async def assert_every_action_is_shown(pilot) -> None:  # type: ignore[no-untyped-def]
+async def assert_every_action_is_shown(pilot, rows: int = 1) -> str:  # type: ignore[no-untyped-def]
+    """Every action's key is in the footer, which spans the screen in at most `rows` rows;
+    the footer's text, for more checks."""
     app = pilot.app
-    footer = await footer_line(pilot)
-    assert len(footer) == NARROW[0]
-    hints = " ".join(drawn(app, "#keys")) if app.screen.query("#keys") else ""
+    lines = await footer_lines(pilot)
+    assert 1 <= len(lines) <= rows, f"{app.screen!r} footer takes {len(lines)} rows: {lines}"
+    assert all(len(line) == app.size.width for line in lines)
+    footer = "\n".join(lines)
     offered = actions(app)
     assert offered, f"{app.screen!r} offers no keys"
     for action, ways in offered.items():
-        assert any(way in footer or way in hints for way in ways), (
-            f"{action} ({ways[0]}) is not on {app.screen!r}: footer {footer!r}, hints {hints!r}"
+        assert any(way in footer for way in ways), (
+            f"{action} ({ways[0]}) is not in the footer of {app.screen!r}:\n{footer}"
         )
+    return footer
 
 
 async def assert_the_keys_panel_lists_them(pilot, key: str = "question_mark") -> None:  # type: ignore[no-untyped-def]
@@ -78,24 +85,28 @@ async def assert_the_keys_panel_lists_them(pilot, key: str = "question_mark") ->
     await until(pilot, lambda: not app.screen.query(HelpPanel))
 
 
-async def test_every_screen_shows_every_key_at_80_columns(console_for: ConsoleFactory) -> None:
+@pytest.mark.parametrize("size", [NARROW, WIDE], ids=["80x24", "132x36"])
+async def test_every_screen_shows_every_key_in_its_footer(
+    console_for: ConsoleFactory, size: tuple[int, int]
+) -> None:
     await two_open_complaints(console_for().settings.server)
     await make_staff("boss", Role.SUPERVISOR, "Boss")
     app = console_for()
-    async with app.run_test(size=NARROW) as pilot:
+    async with app.run_test(size=size) as pilot:
         await until(pilot, lambda: isinstance(app.screen, SignInScreen) and app.focused is not None)
         await assert_every_action_is_shown(pilot)
 
         await sign_in(pilot, "boss")
-        await assert_every_action_is_shown(pilot)
-        assert "s Supervisor" in await footer_line(pilot)
+        assert "s Supervisor" in await assert_every_action_is_shown(pilot)
         await assert_the_keys_panel_lists_them(pilot)
 
         await pilot.press("n")  # the call has open complaints: Follow up is offered too
         await until(pilot, lambda: isinstance(app.screen, CallScreen))
-        await until(pilot, lambda: "Follow up" in shown(app, "#keys"))
-        await assert_every_action_is_shown(pilot)
-        assert "esc Release" in " ".join(drawn(app, "#keys"))
+        await until(pilot, lambda: "Follow up" in shown(app, "FooterKey"))
+        footer = await assert_every_action_is_shown(pilot, rows=2)
+        for way in ["0-9 Answer", "y/n Yes/No", "! Complaint", "f Follow up", "c Done",
+                    "x Opt out", "esc Release", "?/f1 Keys", "^q Quit"]:  # fmt: skip
+            assert way in footer
         await assert_the_keys_panel_lists_them(pilot)
         for key, modal in [("exclamation_mark", ComplaintScreen), ("f", FollowUpScreen),
                            ("l", CallBackScreen)]:  # fmt: skip
@@ -126,7 +137,21 @@ async def test_a_typed_question_mark_is_text_and_f1_still_shows_the_keys(
     app = console_for()
     async with app.run_test(size=NARROW) as pilot:
         answer = await to_the_text_question(pilot, "sara")
+        # The keys that would type are not offered while the answer has them.
+        footer = await footer_lines(pilot)
+        assert footer[0].split() == ["esc", "Release", "^q", "Quit", "f1", "Keys"]
         await pilot.press("w", "h", "y", "question_mark")
         assert answer.value == "why?"
         assert not app.screen.query(HelpPanel)
         await assert_the_keys_panel_lists_them(pilot, "f1")
+
+
+async def test_a_key_in_the_footer_is_clicked_like_a_key(console_for: ConsoleFactory) -> None:
+    await make_staff("boss", Role.SUPERVISOR, "Boss")
+    app = console_for()
+    async with app.run_test(size=NARROW) as pilot:
+        await sign_in(pilot, "boss")
+        await footer_lines(pilot)
+        supervise = next(k for k in app.screen.query(FooterKey) if k.action == "supervise")
+        await pilot.click(supervise)
+        await until(pilot, lambda: isinstance(app.screen, SupervisorScreen))
