@@ -77,6 +77,7 @@ from loyalty.models.rewards import (
     RewardKind,
     RewardRedemption,
 )
+from loyalty.models.rollups import RollupState, SalesHour, SalesItemDay
 from loyalty.models.stamps import StampCard, StampEvent, StampProgress, StampReason, StampUnit
 from loyalty.models.surveys import (
     InvitationStatus,
@@ -151,6 +152,9 @@ __models__ = [
     RfmSegmentSize,
     AnalysisRun,
     SavedSegment,
+    SalesHour,
+    SalesItemDay,
+    RollupState,
 ]
 
 __all__ = [
@@ -230,7 +234,10 @@ __all__ = [
     "RfmSegmentChange",
     "RfmSegmentSize",
     "Role",
+    "RollupState",
     "RuleKind",
+    "SalesHour",
+    "SalesItemDay",
     "SavedSegment",
     "StaffUser",
     "StampCard",
