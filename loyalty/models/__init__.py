@@ -77,7 +77,7 @@ from loyalty.models.rewards import (
     RewardKind,
     RewardRedemption,
 )
-from loyalty.models.rollups import RollupState, SalesHour, SalesItemDay
+from loyalty.models.rollups import LedgerDay, RollupState, SalesHour, SalesItemDay
 from loyalty.models.stamps import StampCard, StampEvent, StampProgress, StampReason, StampUnit
 from loyalty.models.surveys import (
     InvitationStatus,
@@ -154,6 +154,7 @@ __models__ = [
     SavedSegment,
     SalesHour,
     SalesItemDay,
+    LedgerDay,
     RollupState,
 ]
 
@@ -201,6 +202,7 @@ __all__ = [
     "JourneyKind",
     "JourneyRun",
     "Language",
+    "LedgerDay",
     "Lottery",
     "LotteryEntry",
     "LotteryWinner",

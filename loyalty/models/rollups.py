@@ -1,5 +1,5 @@
-"""Sales roll-ups: purchases summed by club-local hour and line items by club-local day, so a
-year's sales report reads thousands of rows rather than millions.
+"""Report roll-ups: purchases summed by club-local hour, line items and system accounts' ledger
+postings by club-local day, so a year's report reads thousands of rows rather than millions.
 
 Derived data, like `MemberBehaviour`: `loyalty.reports.rollups.refresh` rewrites the days that
 purchases or refunds touched since its last run. Hours and days are numbered from 1970-01-01
@@ -47,6 +47,22 @@ class SalesItemDay(Model):
         unique_together = (("day", "branch_id", "category", "sku"),)
 
 
+class LedgerDay(Model):
+    """What was posted to a system account on a club-local day, by transactions of a branch
+    (or of none: the club's own, such as expiry)."""
+
+    id = fields.BigIntField(primary_key=True)
+    day = fields.IntField(description="Club-local days since 1970-01-01")
+    branch_id = fields.IntField(null=True)
+    code = fields.CharField(max_length=64, description="The system account")
+    unit = fields.CharField(max_length=8)
+    amount = fields.BigIntField()
+
+    class Meta:
+        table = "ledger_day"
+        indexes = (("day", "branch_id"),)
+
+
 class RollupState(Model):
     """How far a roll-up was refreshed: purchases and refunds up to these ids, or recorded
     before `refreshed_at` (less a margin for transactions still open then), are in it."""
@@ -56,6 +72,9 @@ class RollupState(Model):
     refreshed_at = fields.DatetimeField()
     purchase_id = fields.BigIntField(default=0, description="The greatest purchase id seen")
     reversal_id = fields.BigIntField(default=0, description="The greatest reversal id seen")
+    transaction_id = fields.BigIntField(
+        default=0, description="The greatest journal transaction id seen"
+    )
 
     class Meta:
         table = "rollup_state"

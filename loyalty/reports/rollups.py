@@ -24,10 +24,10 @@ from loyalty.analysis import dialect
 from loyalty.models import RollupState
 from loyalty.settings import get_settings
 
-NAME = "sales"
+NAME = "reports"
 MARGIN = timedelta(minutes=2)
 BATCH_DAYS = 7
-# pg_advisory_xact_lock's key for the sales roll-ups ("SALES" in ASCII).
+# pg_advisory_xact_lock's key for the roll-ups ("SALES" in ASCII).
 _LOCK = 0x53414C4553
 
 _TOUCHED = """
@@ -35,12 +35,21 @@ SELECT DISTINCT {day} AS day FROM purchase p WHERE p.id > ? OR p.created_at >= ?
 UNION
 SELECT DISTINCT {day} AS day FROM reversal r JOIN purchase p ON p.id = r.purchase_id
 WHERE r.id > ? OR r.created_at >= ?
+UNION
+SELECT DISTINCT {posted} AS day FROM journal_transaction t WHERE t.id > ? OR t.created_at >= ?
 """
 _LAST_IDS = """
 SELECT (SELECT COALESCE(MAX(id), 0) FROM purchase) AS purchase_id,
-       (SELECT COALESCE(MAX(id), 0) FROM reversal) AS reversal_id
+       (SELECT COALESCE(MAX(id), 0) FROM reversal) AS reversal_id,
+       (SELECT COALESCE(MAX(id), 0) FROM journal_transaction) AS transaction_id
 """
-_EVERY_DAY = "SELECT MIN({day}) AS first, MAX({day}) AS last FROM purchase p"
+_EVERY_DAY = """
+SELECT MIN(first) AS first, MAX(last) AS last FROM (
+    SELECT MIN({day}) AS first, MAX({day}) AS last FROM purchase p
+    UNION ALL
+    SELECT MIN({posted}), MAX({posted}) FROM journal_transaction t
+) spans
+"""
 
 _HOURS = """
 INSERT INTO sales_hour (hour, branch_id, is_member, purchases, amount, refunded, discount)
@@ -60,6 +69,25 @@ FROM purchase p JOIN purchase_item i ON i.purchase_id = p.id
 WHERE p.occurred_at >= {moment} AND p.occurred_at < {moment} AND p.amount > 0
 GROUP BY 1, 2, 3, 4
 """
+# System accounts only: members' accounts move by the same amounts, the other way.
+_LEDGER = """
+INSERT INTO ledger_day (day, branch_id, code, unit, amount)
+SELECT {posted}, t.branch_id, a.code, a.unit, SUM(po.amount)
+FROM journal_transaction t
+JOIN posting po ON po.transaction_id = t.id
+JOIN account a ON a.id = po.account_id
+WHERE t.created_at >= {moment} AND t.created_at < {moment} AND a.member_id IS NULL
+GROUP BY 1, 2, 3, 4
+"""
+
+
+def _days() -> dict[str, str]:
+    """SQL for str.format: the club-local day of a purchase (`day`) and of a ledger
+    transaction (`posted`)."""
+    return {
+        "day": dialect.day_number("p.occurred_at"),
+        "posted": dialect.day_number("t.created_at"),
+    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +97,8 @@ class RollupRun:
 
 
 async def refresh() -> RollupRun:
-    """Bring the sales roll-ups up to date with purchases and refunds recorded until now."""
+    """Bring the roll-ups up to date with purchases, refunds and ledger transactions recorded
+    until now."""
     await dialect.prepare()
     started = datetime.now(UTC)
     [seen] = await sql.fetch(_LAST_IDS, [])
@@ -82,8 +111,8 @@ async def refresh() -> RollupRun:
         # (ids alone would miss those; times alone, rows written under a clock set back).
         since = state.refreshed_at - MARGIN
         rows = await sql.fetch(
-            _TOUCHED.format(day=dialect.day_number("p.occurred_at")),
-            [state.purchase_id, since, state.reversal_id, since],
+            _TOUCHED.format(**_days()),
+            [state.purchase_id, since, state.reversal_id, since, state.transaction_id, since],
         )
         full, days = False, sorted(int(row["day"]) for row in rows)
     for number, batch in enumerate(_batches(days)):
@@ -92,6 +121,7 @@ async def refresh() -> RollupRun:
             if full and number == 0:  # buckets of another zone, or of an earlier full run
                 await sql.fetch("DELETE FROM sales_hour", [])
                 await sql.fetch("DELETE FROM sales_item_day", [])
+                await sql.fetch("DELETE FROM ledger_day", [])
             await _rewrite(batch[0], batch[-1])
     async with in_transaction():
         await _lock()
@@ -101,6 +131,7 @@ async def refresh() -> RollupRun:
                 "refreshed_at": started,
                 "purchase_id": int(seen["purchase_id"]),
                 "reversal_id": int(seen["reversal_id"]),
+                "transaction_id": int(seen["transaction_id"]),
             },
             name=NAME,
         )
@@ -113,7 +144,7 @@ async def _lock() -> None:
 
 
 async def _every_day() -> list[int]:
-    [row] = await sql.fetch(_EVERY_DAY.format(day=dialect.day_number("p.occurred_at")), [])
+    [row] = await sql.fetch(_EVERY_DAY.format(**_days()), [])
     if row["first"] is None:
         return []
     return list(range(int(row["first"]), int(row["last"]) + 1))
@@ -137,13 +168,13 @@ async def _rewrite(first: int, last: int) -> None:
     await sql.fetch(
         "DELETE FROM sales_hour WHERE hour >= ? AND hour < ?", [first * 24, (last + 1) * 24]
     )
-    await sql.fetch("DELETE FROM sales_item_day WHERE day >= ? AND day <= ?", [first, last])
+    for table in ("sales_item_day", "ledger_day"):
+        await sql.fetch(f"DELETE FROM {table} WHERE day >= ? AND day <= ?", [first, last])
     await sql.fetch(
         _HOURS.format(hour=dialect.hour_number("p.occurred_at"), moment=moment), [since, until]
     )
-    await sql.fetch(
-        _ITEMS.format(day=dialect.day_number("p.occurred_at"), moment=moment), [since, until]
-    )
+    await sql.fetch(_ITEMS.format(**_days(), moment=moment), [since, until])
+    await sql.fetch(_LEDGER.format(**_days(), moment=moment), [since, until])
 
 
 def _midnight(day_number: int) -> datetime:

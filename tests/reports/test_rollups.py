@@ -1,5 +1,6 @@
 """The sales roll-ups against the purchases they sum, worked out here in Python from the raw
-rows: after a first fill, after purchases and refunds that land in other days than the day
+rows (and the ledger roll-up against the postings): after a first fill, after purchases and
+refunds that land in other days than the day
 they were recorded (backdated, across the club's midnight, refunds of old purchases), and
 after a refresh that had nothing new."""
 
@@ -13,7 +14,7 @@ import time_machine
 from jobs import tasks
 from loyalty import purchases, refunds
 from loyalty.analysis.dialect import EPOCH
-from loyalty.models import Purchase, PurchaseItem, SalesHour, SalesItemDay
+from loyalty.models import LedgerDay, Posting, Purchase, PurchaseItem, SalesHour, SalesItemDay
 from loyalty.purchases import LineItem
 from loyalty.reports import rollups
 from loyalty.reports.period import local
@@ -28,7 +29,7 @@ def _hour(moment: datetime) -> int:
     return (at.date().toordinal() - EPOCH) * 24 + at.hour
 
 
-async def _raw() -> tuple[dict, dict]:
+async def _raw() -> tuple[dict, dict, dict]:
     hours: dict = defaultdict(lambda: [0, 0, 0, 0])
     for p in await Purchase.all():
         sums = hours[(_hour(p.occurred_at), p.branch_id, p.member_id is not None)]  # type: ignore[attr-defined]
@@ -41,10 +42,16 @@ async def _raw() -> tuple[dict, dict]:
         name, quantity, revenue = items.get(key, ("", 0, 0))
         share = i.amount * p.refunded_amount // p.amount
         items[key] = (max(name, i.name), quantity + i.quantity, revenue + i.amount - share)
-    return dict(hours), items
+    postings: dict = defaultdict(int)
+    for po in await Posting.filter(account__member_id=None).select_related(
+        "account", "transaction"
+    ):
+        t = po.transaction
+        postings[(_hour(t.created_at) // 24, t.branch_id, po.account.code)] += po.amount
+    return dict(hours), items, {k: v for k, v in postings.items() if v}
 
 
-async def _rolled() -> tuple[dict, dict]:
+async def _rolled() -> tuple[dict, dict, dict]:
     hours = {
         (h.hour, h.branch_id, bool(h.is_member)): [h.purchases, h.amount, h.refunded, h.discount]
         for h in await SalesHour.all()
@@ -53,12 +60,16 @@ async def _rolled() -> tuple[dict, dict]:
         (i.day, i.branch_id, i.category, i.sku): (i.name, i.quantity, i.revenue)
         for i in await SalesItemDay.all()
     }
-    return hours, items
+    postings: dict = defaultdict(int)
+    for d in await LedgerDay.all():
+        postings[(d.day, d.branch_id, d.code)] += d.amount
+    return hours, items, {k: v for k, v in postings.items() if v}
 
 
 async def test_a_first_refresh_sums_every_purchase(club: Club) -> None:
     run = await rollups.refresh()
-    assert run.full and run.days == 3  # 1404-09-30 to 1404-10-02
+    # 1404-09-30 to 1404-10-20 (2026-01-10): the purchases' days to the refund's transaction.
+    assert run.full and run.days == 21
     assert await _rolled() == await _raw()
 
 
@@ -97,7 +108,8 @@ async def test_late_purchases_and_refunds_rewrite_the_days_they_fall_in(club: Cl
 
     run = await rollups.refresh()
 
-    assert not run.full and run.days == 4  # 1404-09-30, 10-01, 10-02 and today
+    # Purchases' 1404-09-30, 10-01 and 10-02; the refund's transaction on 10-20; today.
+    assert not run.full and run.days == 5
     assert await _rolled() == await _raw()
     assert await _rolled() != before
 

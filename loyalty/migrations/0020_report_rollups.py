@@ -1,6 +1,6 @@
-"""Sales roll-ups (issue 8, reports fast over a year): purchases by club-local hour and line
-items by club-local day, the refresh's watermark, and indexes on when purchases and refunds
-were recorded (the refresh finds what changed since its last run)."""
+"""Report roll-ups (issue 8, reports fast over a year): purchases by club-local hour, line
+items and system accounts' postings by club-local day, the refresh's watermark, and indexes on
+when purchases and refunds were recorded (the refresh finds what changed since its last run)."""
 
 from tortoise import migrations
 from tortoise.migrations import operations as ops
@@ -14,6 +14,19 @@ class Migration(migrations.Migration):
 
     operations = [
         ops.CreateModel(
+            name='LedgerDay',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('day', fields.IntField(description='Club-local days since 1970-01-01')),
+                ('branch_id', fields.IntField(null=True)),
+                ('code', fields.CharField(description='The system account', max_length=64)),
+                ('unit', fields.CharField(max_length=8)),
+                ('amount', fields.BigIntField()),
+            ],
+            options={'table': 'ledger_day', 'app': 'loyalty', 'indexes': [Index(fields=['day', 'branch_id'])], 'pk_attr': 'id', 'table_description': 'What was posted to a system account on a club-local day, by transactions of a branch'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
             name='RollupState',
             fields=[
                 ('name', fields.CharField(primary_key=True, unique=True, db_index=True, max_length=32)),
@@ -21,6 +34,7 @@ class Migration(migrations.Migration):
                 ('refreshed_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
                 ('purchase_id', fields.BigIntField(default=0, description='The greatest purchase id seen')),
                 ('reversal_id', fields.BigIntField(default=0, description='The greatest reversal id seen')),
+                ('transaction_id', fields.BigIntField(default=0, description='The greatest journal transaction id seen')),
             ],
             options={'table': 'rollup_state', 'app': 'loyalty', 'pk_attr': 'name', 'table_description': 'How far a roll-up was refreshed: purchases and refunds up to these ids, or recorded'},
             bases=['Model'],
