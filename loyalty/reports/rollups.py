@@ -69,14 +69,19 @@ FROM purchase p JOIN purchase_item i ON i.purchase_id = p.id
 WHERE p.occurred_at >= {moment} AND p.occurred_at < {moment} AND p.amount > 0
 GROUP BY 1, 2, 3, 4
 """
-# System accounts only: members' accounts move by the same amounts, the other way.
+# System accounts only: members' accounts move by the same amounts, the other way. The
+# period's postings are found first, through their transactions: joined the other way round,
+# PostgreSQL reads every posting of a system account (it takes those for few).
 _LEDGER = """
+WITH moved AS MATERIALIZED (
+    SELECT t.created_at, t.branch_id, po.account_id, po.amount
+    FROM journal_transaction t JOIN posting po ON po.transaction_id = t.id
+    WHERE t.created_at >= {moment} AND t.created_at < {moment}
+)
 INSERT INTO ledger_day (day, branch_id, code, unit, amount)
-SELECT {posted}, t.branch_id, a.code, a.unit, SUM(po.amount)
-FROM journal_transaction t
-JOIN posting po ON po.transaction_id = t.id
-JOIN account a ON a.id = po.account_id
-WHERE t.created_at >= {moment} AND t.created_at < {moment} AND a.member_id IS NULL
+SELECT {posted}, t.branch_id, a.code, a.unit, SUM(t.amount)
+FROM moved t JOIN account a ON a.id = t.account_id
+WHERE a.member_id IS NULL
 GROUP BY 1, 2, 3, 4
 """
 
