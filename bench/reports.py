@@ -8,7 +8,7 @@ for timing: their earnings are not reversed in the ledger.
 
 Timed: the nightly full run (every member's figures, RFM scores, the snapshot), a second full
 run (the snapshot now compares), and an incremental run after a thousand members bought again.
-Then the sales roll-ups' first fill and a refresh with nothing new (the job's work), and every
+Then the report roll-ups' first fill and a refresh with nothing new (the job's work), and every
 report of `loyalty.reports.REPORTS`, over the club's last 30 and 365 days.
 
     python bench/reports.py --members 20000                      # a quick proof that it works
@@ -121,8 +121,8 @@ async def bench(args: argparse.Namespace, run: Run, say: Say) -> int:
         await _timed(say, "analysis, incremental run (1,000 members)", runs.run_incremental)
 
         # The job's work: the first fill reads every purchase; later runs read what is new.
-        await _timed(say, "sales roll-ups, first fill", rollups.refresh)
-        await _timed(say, "sales roll-ups, refresh with nothing new", rollups.refresh)
+        await _timed(say, "report roll-ups, first fill", rollups.refresh)
+        await _timed(say, "report roll-ups, refresh with nothing new", rollups.refresh)
 
         today = datetime.now(UTC).date()
         sizes = (await rfm.sizes(today, today))[-1].sizes

@@ -125,7 +125,8 @@ async def refresh_member_analysis(ctx: Mapping[str, Any]) -> dict[str, int]:
     return {"members": run.members}
 
 
-async def refresh_sales_rollups(ctx: Mapping[str, Any]) -> dict[str, int | bool]:
-    """The sales roll-ups' days touched by purchases and refunds since the last run."""
+async def refresh_report_rollups(ctx: Mapping[str, Any]) -> dict[str, int | bool]:
+    """The report roll-ups: days touched by purchases, refunds and ledger transactions since
+    the last run."""
     run = await rollups.refresh()
     return {"days": run.days, "full": run.full}

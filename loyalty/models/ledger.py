@@ -119,7 +119,7 @@ class Reversal(Model):
     class Meta:
         table = "reversal"
         unique_together = (("transaction",),)
-        # created_at: the sales roll-ups' refresh finds refunds recorded since its last run.
+        # created_at: the report roll-ups' refresh finds refunds recorded since its last run.
         indexes = (("purchase_id",), ("created_at",))
 
 

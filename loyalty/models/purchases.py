@@ -30,7 +30,7 @@ class Purchase(Model):
     class Meta:
         table = "purchase"
         unique_together = (("branch", "receipt_number"),)
-        # (branch, occurred_at): a branch's reports (loyalty/reports); created_at: the sales
+        # (branch, occurred_at): a branch's reports (loyalty/reports); created_at: the report
         # roll-ups' refresh finds what was recorded since its last run.
         indexes = (
             ("member_id", "id"),

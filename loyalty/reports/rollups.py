@@ -1,15 +1,16 @@
-"""Keeping the sales roll-ups (`SalesHour`, `SalesItemDay`) equal to the purchases.
+"""Keeping the report roll-ups (`SalesHour`, `SalesItemDay`, `LedgerDay`) equal to the raw rows.
 
-A refresh finds the club-local days that purchases recorded (by `created_at`, whatever day
-they say they `occurred_at`) or refunded since its last run, and rewrites those days whole
-from the raw rows: deleting and summing again is idempotent, and a day's rewrite costs a day's
-purchases. Days go a few at a time, each batch in one transaction (on PostgreSQL under an
-advisory lock, so the job and a report refreshing together take turns). The first run, or the
-first after the club's zone changed, rebuilds every day.
+A refresh finds the club-local days touched since its last run: by purchases recorded (by
+`created_at`, whatever day they say they `occurred_at`), by refunds (their purchase's day) and
+by ledger transactions; it rewrites those days whole from the raw rows. Deleting and summing
+again is idempotent, and a day's rewrite costs a day's rows. Days go a week at most at a time,
+each batch in one transaction (on PostgreSQL under an advisory lock, so the job and a report
+refreshing together take turns). The first run, or the first after the club's zone changed,
+rebuilds every day.
 
-The watermark is the greatest purchase and refund ids the last run saw, and the moment it
-began less `MARGIN`: a purchase whose transaction began before a run and committed after it
-(with a smaller id) is still found by the next one.
+The watermark is the greatest purchase, refund and transaction ids the last run saw, and the
+moment it began less `MARGIN`: a row whose transaction began before a run and committed after
+it (with a smaller id) is still found by the next one.
 """
 
 from __future__ import annotations
