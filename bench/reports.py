@@ -8,7 +8,8 @@ for timing: their earnings are not reversed in the ledger.
 
 Timed: the nightly full run (every member's figures, RFM scores, the snapshot), a second full
 run (the snapshot now compares), and an incremental run after a thousand members bought again.
-Then every report of `loyalty.reports.REPORTS`, over the club's last 30 and 365 days.
+Then the report roll-ups' first fill and a refresh with nothing new (the job's work), and every
+report of `loyalty.reports.REPORTS`, over the club's last 30 and 365 days.
 
     python bench/reports.py --members 20000                      # a quick proof that it works
     python bench/reports.py --visit-factor 4 --keep-db reports   # the real size; keep the data
@@ -32,7 +33,7 @@ from loyalty.actors import SYSTEM
 from loyalty.analysis import rfm, runs
 from loyalty.db import tortoise_config
 from loyalty.models import MemberBehaviour
-from loyalty.reports import REPORTS, Period, scope_for
+from loyalty.reports import REPORTS, Period, rollups, scope_for
 
 # How long each report is timed over, ending today: a month and (the longest allowed) a year.
 REPORT_DAYS = (30, 365)
@@ -56,11 +57,12 @@ _REFUNDS = """
 UPDATE purchase SET refunded_amount = CASE WHEN id % 50 = 0 THEN amount ELSE amount / 2 END
 WHERE id % 50 IN (0, 1)
 """
-# A thousand members buy again, for the incremental run.
+# A thousand members buy again, for the incremental run (again on a reused database).
 _AGAIN = """
 INSERT INTO purchase (receipt_number, amount, refunded_amount, occurred_at, idempotency_key,
                       request_hash, created_at, branch_id, member_id, discount, paid_with_credit)
-SELECT 'again-' || m, 500000, 0, now(), 'bench:again:' || m, md5(m::text), now(),
+SELECT 'again-' || txid_current() || '-' || m, 500000, 0, now(),
+       'bench:again:' || txid_current() || ':' || m, md5(m::text), now(),
        (SELECT MIN(id) FROM branch), m, 0, 0
 FROM generate_series(1, LEAST(1000, $1)) m
 """
@@ -117,6 +119,10 @@ async def bench(args: argparse.Namespace, run: Run, say: Say) -> int:
         finally:
             await db.close()
         await _timed(say, "analysis, incremental run (1,000 members)", runs.run_incremental)
+
+        # The job's work: the first fill reads every purchase; later runs read what is new.
+        await _timed(say, "report roll-ups, first fill", rollups.refresh)
+        await _timed(say, "report roll-ups, refresh with nothing new", rollups.refresh)
 
         today = datetime.now(UTC).date()
         sizes = (await rfm.sizes(today, today))[-1].sizes

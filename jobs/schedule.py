@@ -46,6 +46,13 @@ SCHEDULE: tuple[Scheduled, ...] = (
     # After expiry (its points count) and reconciliation: every member's figures, RFM and the
     # day's snapshot. A million members take minutes on PostgreSQL: a longer timeout.
     Scheduled(tasks.analyse_members, {"hour": 4, "minute": 30}, timeout=timedelta(minutes=30)),
+    # Every 5 minutes: the report roll-ups, so a report refreshing them first has little to do.
+    # The first run fills them from every purchase: minutes on a big club.
+    Scheduled(
+        tasks.refresh_report_rollups,
+        {"minute": set(range(0, 60, 5)), "second": 40},
+        timeout=timedelta(minutes=30),
+    ),
     # Hourly: members who bought or whose points moved since the last run.
     Scheduled(
         tasks.refresh_member_analysis, {"minute": 45, "second": 30}, timeout=timedelta(minutes=15)

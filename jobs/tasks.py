@@ -26,6 +26,7 @@ from loyalty.messaging.channels import PushSender, SmsSender
 from loyalty.notifications import PUSH_TASK
 from loyalty.programme import expiry, tiers
 from loyalty.reconcile import reconcile
+from loyalty.reports import rollups
 
 log = logging.getLogger("loyalty.jobs")
 # A journeys run stops between batches after this (under arq's five-minute job timeout); the
@@ -122,3 +123,10 @@ async def refresh_member_analysis(ctx: Mapping[str, Any]) -> dict[str, int]:
     """The figures of members who bought (or whose points moved) since the last run."""
     run = await analysis.run_incremental()
     return {"members": run.members}
+
+
+async def refresh_report_rollups(ctx: Mapping[str, Any]) -> dict[str, int | bool]:
+    """The report roll-ups: days touched by purchases, refunds and ledger transactions since
+    the last run."""
+    run = await rollups.refresh()
+    return {"days": run.days, "full": run.full}

@@ -77,6 +77,7 @@ from loyalty.models.rewards import (
     RewardKind,
     RewardRedemption,
 )
+from loyalty.models.rollups import LedgerDay, RollupState, SalesHour, SalesItemDay
 from loyalty.models.stamps import StampCard, StampEvent, StampProgress, StampReason, StampUnit
 from loyalty.models.surveys import (
     InvitationStatus,
@@ -151,6 +152,10 @@ __models__ = [
     RfmSegmentSize,
     AnalysisRun,
     SavedSegment,
+    SalesHour,
+    SalesItemDay,
+    LedgerDay,
+    RollupState,
 ]
 
 __all__ = [
@@ -197,6 +202,7 @@ __all__ = [
     "JourneyKind",
     "JourneyRun",
     "Language",
+    "LedgerDay",
     "Lottery",
     "LotteryEntry",
     "LotteryWinner",
@@ -230,7 +236,10 @@ __all__ = [
     "RfmSegmentChange",
     "RfmSegmentSize",
     "Role",
+    "RollupState",
     "RuleKind",
+    "SalesHour",
+    "SalesItemDay",
     "SavedSegment",
     "StaffUser",
     "StampCard",

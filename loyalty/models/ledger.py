@@ -119,7 +119,8 @@ class Reversal(Model):
     class Meta:
         table = "reversal"
         unique_together = (("transaction",),)
-        indexes = (("purchase_id",),)
+        # created_at: the report roll-ups' refresh finds refunds recorded since its last run.
+        indexes = (("purchase_id",), ("created_at",))
 
 
 class Posting(Model):

@@ -16,10 +16,12 @@ from dataclasses import dataclass
 
 from loyalty import sql
 from loyalty.actors import Actor
+from loyalty.analysis import dialect
 from loyalty.ledger import SystemAccount
 from loyalty.models import BenefitKind, Reward, Role, Unit
 from loyalty.programme import policies
 from loyalty.programme.explain import Text
+from loyalty.reports import rollups
 from loyalty.reports.scope import Scope
 from loyalty.reports.table import Chart, Table, column, table
 
@@ -74,25 +76,20 @@ class PointsReport:
         ]  # fmt: skip
 
 
+# From the ledger roll-up (loyalty/reports/rollups.py), refreshed first: days, not postings.
 _MOVED = """
-SELECT a.code AS code, SUM(po.amount) AS amount
-FROM journal_transaction t
-JOIN posting po ON po.transaction_id = t.id
-JOIN account a ON a.id = po.account_id
-WHERE t.created_at >= ? AND t.created_at < ? AND a.member_id IS NULL{branch}
-GROUP BY a.code
+SELECT code, SUM(amount) AS amount FROM ledger_day
+WHERE day >= ? AND day <= ?{branch}
+GROUP BY code
 """
 _HELD_NOW = """
 SELECT a.unit AS unit, SUM(a.balance) AS amount FROM account a
 WHERE a.member_id IS NOT NULL GROUP BY a.unit
 """
-_POSTED_SINCE = """
-SELECT a.unit AS unit, SUM(po.amount) AS amount
-FROM journal_transaction t
-JOIN posting po ON po.transaction_id = t.id
-JOIN account a ON a.id = po.account_id
-WHERE t.created_at >= ? AND a.member_id IS NOT NULL
-GROUP BY a.unit
+# What members were posted since is what the system accounts were posted, negated: every
+# transaction's legs sum to zero (the reconcile job checks it).
+_SYSTEM_POSTED_AFTER = """
+SELECT unit, SUM(amount) AS amount FROM ledger_day WHERE day > ? GROUP BY unit
 """
 
 
@@ -112,15 +109,18 @@ async def point_value() -> int:
 async def outstanding(scope: Scope) -> dict[Unit, int]:
     """What members held at the end of the period, per unit."""
     held = {Unit(r["unit"]): int(r["amount"]) for r in await sql.fetch(_HELD_NOW, [])}
-    for row in await sql.fetch(_POSTED_SINCE, [scope.period.until]):
-        held[Unit(row["unit"])] = held.get(Unit(row["unit"]), 0) - int(row["amount"])
+    last = dialect.day_number_of(scope.period.last)
+    for row in await sql.fetch(_SYSTEM_POSTED_AFTER, [last]):
+        held[Unit(row["unit"])] = held.get(Unit(row["unit"]), 0) + int(row["amount"])
     return held
 
 
 async def points_and_credit(actor: Actor, scope: Scope) -> PointsReport:
     actor.require_staff(Role.MANAGER)
-    params: list = [scope.period.since, scope.period.until]
-    branch = scope.branch_filter("t.branch_id", params)
+    await rollups.refresh()
+    period = scope.period
+    params: list = [dialect.day_number_of(period.first), dialect.day_number_of(period.last)]
+    branch = scope.branch_filter("branch_id", params)
     moved = {
         r["code"]: int(r["amount"]) for r in await sql.fetch(_MOVED.format(branch=branch), params)
     }

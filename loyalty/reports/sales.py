@@ -15,9 +15,10 @@ from dataclasses import dataclass
 
 from loyalty import sql
 from loyalty.actors import Actor
+from loyalty.analysis import dialect
 from loyalty.models import Branch, Role
 from loyalty.programme.explain import Text
-from loyalty.reports import buckets
+from loyalty.reports import rollups
 from loyalty.reports.period import day_label, month_label, weekday_name, weekdays
 from loyalty.reports.scope import Scope
 from loyalty.reports.table import Chart, Table, column, share, table
@@ -119,56 +120,62 @@ def _labelled(
     return made
 
 
+# From the roll-ups (loyalty/reports/rollups.py), refreshed first: hours and days, not
+# purchases, so a year costs what a month does times twelve, whatever the club's size.
 _BY_HOUR = """
-SELECT {hour} AS bucket, p.branch_id AS branch_id,
-       CASE WHEN p.member_id IS NULL THEN 0 ELSE 1 END AS is_member,
-       COUNT(*) AS purchases, SUM(p.amount) AS amount, SUM(p.refunded_amount) AS refunded,
-       SUM(p.discount) AS discount
-FROM purchase p
-WHERE p.occurred_at >= ? AND p.occurred_at < ?{branch}
-GROUP BY 1, 2, 3
+SELECT hour, is_member, SUM(purchases) AS purchases, SUM(amount) AS amount,
+       SUM(refunded) AS refunded, SUM(discount) AS discount
+FROM sales_hour
+WHERE hour >= ? AND hour < ?{branch}
+GROUP BY hour, is_member
+"""
+_BY_BRANCH = """
+SELECT branch_id, SUM(purchases) AS purchases, SUM(amount) AS amount,
+       SUM(refunded) AS refunded, SUM(discount) AS discount
+FROM sales_hour
+WHERE hour >= ? AND hour < ?{branch}
+GROUP BY branch_id
+"""
+_BY_ITEM = """
+SELECT category, sku, MAX(name) AS name, SUM(quantity) AS quantity, SUM(revenue) AS revenue
+FROM sales_item_day
+WHERE day >= ? AND day <= ?{branch}
+GROUP BY category, sku
 """
 
-_BY_ITEM = """
-SELECT i.category AS category, i.sku AS sku, MAX(i.name) AS name, SUM(i.quantity) AS quantity,
-       SUM(i.amount - (i.amount * p.refunded_amount) / p.amount) AS revenue
-FROM purchase p JOIN purchase_item i ON i.purchase_id = p.id
-WHERE p.occurred_at >= ? AND p.occurred_at < ? AND p.amount > 0{branch}
-GROUP BY i.category, i.sku
-"""
+
+def _figures(row: dict) -> tuple[int, int, int, int]:
+    return int(row["purchases"]), int(row["amount"]), int(row["refunded"]), int(row["discount"])
 
 
 async def sales(actor: Actor, scope: Scope) -> SalesReport:
     actor.require_staff(Role.MANAGER)
+    await rollups.refresh()
     period = scope.period
-    params: list = [period.since, period.until]
-    branch = scope.branch_filter("p.branch_id", params)
-    rows = await sql.fetch(
-        _BY_HOUR.format(hour=buckets.local_hour("p.occurred_at"), branch=branch), params
-    )
+    params: list = list(rollups.hours_of(period.first, period.last))
+    branch = scope.branch_filter("branch_id", params)
     buyers = {0: Figures(), 1: Figures()}
-    by_branch: dict[int, Figures] = defaultdict(Figures)
     by_day: dict = {day: Figures() for day in period.days}
     by_month: dict[str, Figures] = {month_label(day): Figures() for day in period.days}
     by_hour: dict[tuple[int, int], Figures] = defaultdict(Figures)
-    for row in rows:
-        hour = buckets.hour_of(row["bucket"])
-        figures = (
-            int(row["purchases"]),
-            int(row["amount"]),
-            int(row["refunded"]),
-            int(row["discount"]),
-        )
+    for row in await sql.fetch(_BY_HOUR.format(branch=branch), params):
+        day, hour = dialect.date_of(int(row["hour"]) // 24), int(row["hour"]) % 24
+        figures = _figures(row)
         for target in (
             buyers[int(row["is_member"])],
-            by_branch[row["branch_id"]],
-            by_day[hour.date()],
-            by_month[month_label(hour.date())],
-            by_hour[(hour.weekday(), hour.hour)],
+            by_day[day],
+            by_month[month_label(day)],
+            by_hour[(day.weekday(), hour)],
         ):
             target.add(*figures)
+    by_branch: dict[int, Figures] = defaultdict(Figures)
+    for row in await sql.fetch(_BY_BRANCH.format(branch=branch), params):
+        by_branch[row["branch_id"]].add(*_figures(row))
     names = {b.id: b.name for b in await Branch.filter(id__in=list(by_branch))}
-    items = await sql.fetch(_BY_ITEM.format(branch=branch), params)
+    day_params: list = [dialect.day_number_of(period.first), dialect.day_number_of(period.last)]
+    items = await sql.fetch(
+        _BY_ITEM.format(branch=scope.branch_filter("branch_id", day_params)), day_params
+    )
     categories: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for item in items:
         categories[item["category"]][0] += int(item["quantity"])

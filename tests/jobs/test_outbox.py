@@ -168,6 +168,7 @@ def test_the_schedule_without_redis_leaves_out_only_what_looks_after_redis() -> 
         "fill_happy_calls",
         "analyse_members",
         "refresh_member_analysis",
+        "refresh_report_rollups",
     }
 
 
