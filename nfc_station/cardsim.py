@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import select
 import struct
 import threading
 import time
@@ -32,6 +33,8 @@ SENS_RES = b"\x44\x00"
 SEL_RES = {2: b"\x00", 4: b"\x20"}
 # Seconds a Type A card waits for the reader in one go (it checks whether it should stop).
 LISTEN_SECONDS = 0.5
+# Seconds a card that heard from a reader gives it to complete the selection.
+SELECTION_SECONDS = 3.0
 
 
 def blank_memory() -> bytearray:
@@ -153,8 +156,14 @@ class CardSim:
         )
 
     def _listen(self, clf, local: nfc.clf.LocalTarget) -> nfc.clf.LocalTarget | None:
-        # The UDP driver's own listening loop, on the socket it already has bound.
-        until = time.time() + LISTEN_SECONDS
+        """Wait for a reader, then let the UDP driver's own listening loop (on the socket it
+        already has bound) answer its sensing and selection. The loop starts once the reader
+        has sent something and runs `SELECTION_SECONDS`: a window that ran out between the
+        reader's sensing and its first command (a reader thread scheduled late) would make
+        the card forget it was sensed and ignore the command."""
+        if not select.select([clf.device.socket], [], [], LISTEN_SECONDS)[0]:
+            return None
+        until = time.time() + SELECTION_SECONDS
         if self.card.kind == 3:
             return clf.device._listen_ttf(local, until)
         return clf.device._listen_tta(local, until)

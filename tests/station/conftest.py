@@ -28,7 +28,7 @@ from tests.conftest import empty_tables
 
 ROOT = Path(__file__).resolve().parents[2]
 STARTUP_SECONDS = 60
-TAP_SECONDS = 10
+TAP_SECONDS = 30
 
 
 def free_port(kind: int = socket.SOCK_STREAM) -> int:
