@@ -11,7 +11,7 @@ import select
 import struct
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -105,11 +105,20 @@ class CardFile:
 
 class CardSim:
     """Presents the card on `device` (`udp:host:port`) until stopped. `tear_after`: pull the
-    card away during the n-th write (the write is kept, its answer never sent)."""
+    card away during the n-th write (the write is kept, its answer never sent). `delays`:
+    seconds the first answers to the reader's commands come late by, one each, as on a loaded
+    machine (then at once)."""
 
-    def __init__(self, device: str, card: CardFile, tear_after: int | None = None) -> None:
+    def __init__(
+        self,
+        device: str,
+        card: CardFile,
+        tear_after: int | None = None,
+        delays: Sequence[float] = (),
+    ) -> None:
         self.device, self.card, self.tear_after = device, card, tear_after
         self.writes = 0
+        self._delays = list(delays)
         self._stop = threading.Event()
         self.torn = threading.Event()
         self._thread = threading.Thread(target=self.run, name="card-sim", daemon=True)
@@ -190,6 +199,8 @@ class CardSim:
             answer = responder.respond(command) if command else None
             if self._gone():
                 return None  # pulled away: the last write is kept, its answer is never sent
+            if answer is not None and self._delays:
+                time.sleep(self._delays.pop(0))
             try:
                 command = clf.exchange(answer, LISTEN_SECONDS)
             except nfc.clf.BrokenLinkError:
