@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import json
 import secrets
+import select
 import struct
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,6 +33,8 @@ SENS_RES = b"\x44\x00"
 SEL_RES = {2: b"\x00", 4: b"\x20"}
 # Seconds a Type A card waits for the reader in one go (it checks whether it should stop).
 LISTEN_SECONDS = 0.5
+# Seconds a card that heard from a reader gives it to complete the selection.
+SELECTION_SECONDS = 3.0
 
 
 def blank_memory() -> bytearray:
@@ -102,11 +105,20 @@ class CardFile:
 
 class CardSim:
     """Presents the card on `device` (`udp:host:port`) until stopped. `tear_after`: pull the
-    card away during the n-th write (the write is kept, its answer never sent)."""
+    card away during the n-th write (the write is kept, its answer never sent). `delays`:
+    seconds the first answers to the reader's commands come late by, one each, as on a loaded
+    machine (then at once)."""
 
-    def __init__(self, device: str, card: CardFile, tear_after: int | None = None) -> None:
+    def __init__(
+        self,
+        device: str,
+        card: CardFile,
+        tear_after: int | None = None,
+        delays: Sequence[float] = (),
+    ) -> None:
         self.device, self.card, self.tear_after = device, card, tear_after
         self.writes = 0
+        self._delays = list(delays)
         self._stop = threading.Event()
         self.torn = threading.Event()
         self._thread = threading.Thread(target=self.run, name="card-sim", daemon=True)
@@ -153,8 +165,14 @@ class CardSim:
         )
 
     def _listen(self, clf, local: nfc.clf.LocalTarget) -> nfc.clf.LocalTarget | None:
-        # The UDP driver's own listening loop, on the socket it already has bound.
-        until = time.time() + LISTEN_SECONDS
+        """Wait for a reader, then let the UDP driver's own listening loop (on the socket it
+        already has bound) answer its sensing and selection. The loop starts once the reader
+        has sent something and runs `SELECTION_SECONDS`: a window that ran out between the
+        reader's sensing and its first command (a reader thread scheduled late) would make
+        the card forget it was sensed and ignore the command."""
+        if not select.select([clf.device.socket], [], [], LISTEN_SECONDS)[0]:
+            return None
+        until = time.time() + SELECTION_SECONDS
         if self.card.kind == 3:
             return clf.device._listen_ttf(local, until)
         return clf.device._listen_tta(local, until)
@@ -181,6 +199,8 @@ class CardSim:
             answer = responder.respond(command) if command else None
             if self._gone():
                 return None  # pulled away: the last write is kept, its answer is never sent
+            if answer is not None and self._delays:
+                time.sleep(self._delays.pop(0))
             try:
                 command = clf.exchange(answer, LISTEN_SECONDS)
             except nfc.clf.BrokenLinkError:

@@ -18,6 +18,8 @@ import nfc
 import nfc.tag
 from nfc.tag import tt2_nxp
 
+from nfc_station.udplink import Frontend
+
 log = logging.getLogger(__name__)
 
 # An NFC Forum external type: the club's card record, holding `LC1.<number>.<key>.<MAC>`.
@@ -137,6 +139,8 @@ class Reader:
         self.connected = threading.Event()
         self.state = "opening the reader"
         self.frontend: nfc.ContactlessFrontend | None = None  # while the device is open
+        # Set while a tapped tag is held on the reader; cleared once it was found gone.
+        self.holding = threading.Event()
         self.found_at = 0.0
 
     def start(self) -> Reader:
@@ -163,6 +167,8 @@ class Reader:
 
     def _connected(self, tag: nfc.tag.Tag) -> bool:
         self.found_at = time.perf_counter()  # the card found and activated (benchmarks)
+        if self._hold:
+            self.holding.set()
         try:
             # Read the NDEF data at once: the handler may talk to the server first, and an
             # emulated card that hears nothing for a second after it was found goes back to
@@ -173,10 +179,14 @@ class Reader:
             log.exception("handling the tap of %s failed", uid_of(tag))
         return self._hold  # hold the tag until it leaves: one tap, one operation
 
+    def _released(self, tag: nfc.tag.Tag) -> bool:
+        self.holding.clear()
+        return True  # go on sensing
+
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                with nfc.ContactlessFrontend(self.device) as clf:
+                with Frontend(self.device) as clf:
                     self.frontend = clf
                     self._report(True, "")
                     self._serve(clf)
@@ -184,6 +194,7 @@ class Reader:
             except OSError as error:
                 problem = str(error) or repr(error)
             self.frontend = None
+            self.holding.clear()
             if not self._stop.is_set():
                 self._report(False, problem)
                 time.sleep(REOPEN_SECONDS)
@@ -192,6 +203,7 @@ class Reader:
         """Until stopped, or the device fails: nfcpy then logs the I/O error, returns False."""
         options = {
             "on-connect": self._connected,
+            "on-release": self._released,
             "targets": self._targets,
             "beep-on-connect": False,
             "interval": 0.05,

@@ -28,7 +28,7 @@ from tests.conftest import empty_tables
 
 ROOT = Path(__file__).resolve().parents[2]
 STARTUP_SECONDS = 60
-TAP_SECONDS = 10
+TAP_SECONDS = 30
 
 
 def free_port(kind: int = socket.SOCK_STREAM) -> int:
@@ -97,9 +97,9 @@ class Club:
     ) -> CardFile:
         return CardFile(self.tmp / f"{name}.json", blank=blank, kind=kind, model=model)
 
-    def tap(self, card: CardFile, handle, *, tear_after: int | None = None):
+    def tap(self, card: CardFile, handle, *, tear_after: int | None = None, delays=()):
         """Present the card to the reader, run `handle(tag)` on the tap, take the card away."""
-        sim = CardSim(self.device, card, tear_after=tear_after).start()
+        sim = CardSim(self.device, card, tear_after=tear_after, delays=delays).start()
         try:
             result = on_one_tap(self.device, handle, TAP_SECONDS)
         finally:

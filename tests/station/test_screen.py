@@ -26,12 +26,15 @@ async def until(app: StationApp, pilot, condition) -> None:
 
 
 async def tap(app: StationApp, pilot, club: Club, card, shown: str) -> None:
-    """Present the card until the screen shows what was expected, then take it away."""
+    """Present the card until the screen shows what was expected, then take it away, until
+    the reader has found it gone (staff do not tap again within the reader's presence check:
+    a card put back before that was never away)."""
     sim = CardSim(club.device, card).start()
     try:
         await until(app, pilot, lambda: shown in text(app, "#result"))
     finally:
         await asyncio.to_thread(sim.stop)
+    await until(app, pilot, lambda: not app.reader.holding.is_set())
 
 
 async def fill(app: StationApp, pilot, amount: str, paid: str | None = None) -> None:
