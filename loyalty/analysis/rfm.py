@@ -72,8 +72,11 @@ async def score() -> None:
     await sql.fetch(
         "UPDATE member_behaviour SET recency_score = NULL, frequency_score = NULL, "
         "monetary_score = NULL, rfm_segment = NULL, churn_risk = FALSE "
-        "WHERE (rfm_segment IS NOT NULL OR churn_risk) AND (visit_count = 0 OR member_id IN "
-        "(SELECT id FROM member WHERE NOT profiling_consent))",
+        "WHERE (rfm_segment IS NOT NULL OR churn_risk) AND (visit_count = 0 OR EXISTS "
+        # EXISTS, not IN: PostgreSQL scanned the whole member list for each row (quadratic at
+        # a million members) when the refusers did not fit its hash memory.
+        "(SELECT 1 FROM member m WHERE m.id = member_behaviour.member_id "
+        "AND NOT m.profiling_consent))",
         [],
     )
     await sql.fetch(
