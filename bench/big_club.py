@@ -336,6 +336,7 @@ async def club_database(
         if not await harness.database_exists(args.reuse_db):
             raise SystemExit(f"no database {args.reuse_db}: seed it with --keep-db first")
         url = f"{harness.PG_SERVER}/{args.reuse_db}"
+        await upgrade(url)  # a database kept by an older checkout gets the newer tables
         db = await asyncpg.connect(url)
         try:
             members = await db.fetchval("SELECT COUNT(*) FROM member")
