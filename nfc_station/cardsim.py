@@ -107,7 +107,8 @@ class CardSim:
     """Presents the card on `device` (`udp:host:port`) until stopped. `tear_after`: pull the
     card away during the n-th write (the write is kept, its answer never sent). `delays`:
     seconds the first answers to the reader's commands come late by, one each, as on a loaded
-    machine (then at once)."""
+    machine (then at once). `leave_after`: pull the card away once it has answered that many
+    commands after it was selected."""
 
     def __init__(
         self,
@@ -115,9 +116,11 @@ class CardSim:
         card: CardFile,
         tear_after: int | None = None,
         delays: Sequence[float] = (),
+        leave_after: int | None = None,
     ) -> None:
         self.device, self.card, self.tear_after = device, card, tear_after
         self.writes = 0
+        self._answers_left = leave_after
         self._delays = list(delays)
         self._stop = threading.Event()
         self.torn = threading.Event()
@@ -201,6 +204,11 @@ class CardSim:
                 return None  # pulled away: the last write is kept, its answer is never sent
             if answer is not None and self._delays:
                 time.sleep(self._delays.pop(0))
+            if answer is not None and self._answers_left is not None:
+                self._answers_left -= 1
+                if self._answers_left < 0:
+                    self.torn.set()  # taken away: this answer is never sent
+                    return None
             try:
                 command = clf.exchange(answer, LISTEN_SECONDS)
             except nfc.clf.BrokenLinkError:

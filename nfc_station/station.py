@@ -116,9 +116,10 @@ class Station:
     # --- operations by tap -----------------------------------------------------------------------
 
     def balance(self, card: CardOnReader) -> dict[str, Any]:
+        unusable = _unusable(card)
+        if unusable:
+            return unusable
         number = card_number(card.record)
-        if number is None:
-            return refusal("CARD_INVALID", "this is not a club card")
         try:
             return self._tapped(card)
         except Refused as refused:
@@ -182,9 +183,10 @@ class Station:
     def _operate(
         self, kind: str, card: CardOnReader, variables: dict[str, Any], *, credit: int
     ) -> dict[str, Any]:
+        unusable = _unusable(card)
+        if unusable:
+            return unusable
         number = card_number(card.record)
-        if number is None:
-            return refusal("CARD_INVALID", "this is not a club card")
         if self.store.seen(number) is None and self.online is not False:
             try:  # what the station knows of a card lets it serve the card offline later
                 self._tapped(card)
@@ -357,3 +359,12 @@ def _failed(error: Offline | Refused) -> dict[str, Any]:
     if isinstance(error, Refused):
         return refusal(error.code, error.message)
     return refusal("OFFLINE", f"the server cannot be reached: {error}")
+
+
+def _unusable(card: CardOnReader) -> dict[str, Any] | None:
+    """Why the tapped card cannot be served, if it cannot."""
+    if card.unread:
+        return refusal("CARD_UNREAD", "the card was taken away before it was read: tap it again")
+    if card_number(card.record) is None:
+        return refusal("CARD_INVALID", "this is not a club card")
+    return None

@@ -41,6 +41,7 @@ class UnsuitableTag(TagError):
 class CardOnReader:
     uid: str
     record: str | None  # the club's record, if the tag carries one
+    unread: bool = False  # the tag left (or stopped answering) before it was read: tap again
 
 
 def uid_of(tag: nfc.tag.Tag) -> str:
@@ -60,7 +61,12 @@ def read(tag: nfc.tag.Tag) -> CardOnReader:
     except (nfc.tag.TagCommandError, ndef.DecodeError) as error:
         log.info("unreadable NDEF on %s: %s", uid_of(tag), error)
         records = []
-    return CardOnReader(uid_of(tag), _club_record(records))
+    record = _club_record(records)
+    # nfcpy reads a tag that stopped answering as one without NDEF: ask whether it is still
+    # there, so a card pulled away too soon is tapped again rather than refused as foreign.
+    if record is None and not tag.is_present:
+        return CardOnReader(uid_of(tag), None, unread=True)
+    return CardOnReader(uid_of(tag), record)
 
 
 def _is_ntag21x(tag: nfc.tag.Tag) -> bool:

@@ -97,9 +97,10 @@ class Club:
     ) -> CardFile:
         return CardFile(self.tmp / f"{name}.json", blank=blank, kind=kind, model=model)
 
-    def tap(self, card: CardFile, handle, *, tear_after: int | None = None, delays=()):
-        """Present the card to the reader, run `handle(tag)` on the tap, take the card away."""
-        sim = CardSim(self.device, card, tear_after=tear_after, delays=delays).start()
+    def tap(self, card: CardFile, handle, **sim):
+        """Present the card to the reader (`sim`: how the card behaves, see CardSim), run
+        `handle(tag)` on the tap, take the card away."""
+        sim = CardSim(self.device, card, **sim).start()
         try:
             result = on_one_tap(self.device, handle, TAP_SECONDS)
         finally:

@@ -37,3 +37,19 @@ async def test_an_answer_later_than_the_reader_waits_is_not_taken_for_the_next(
     late = [ANSWER_SECONDS + 0.3]
     assert club.tap(card, write_then_read, delays=late) == RECORD
     assert club.tap(card, lambda tag: tags.read(tag).record, delays=late) == RECORD
+
+
+# How many answers a card gives after it was selected before its NDEF is read: nfcpy tells an
+# NTAG by its version and a first page read.
+@pytest.mark.parametrize(("kind", "answers"), [(2, 3), (3, 1), (4, 1)])
+async def test_a_card_gone_before_it_was_read_is_to_be_tapped_again(
+    club: Club, kind: int, answers: int
+) -> None:
+    """nfcpy reads a tag that left as one without NDEF: the station asks the tag whether it is
+    still there, and says tap again rather than "not a club card"."""
+    card = club.card("gone", kind=kind)
+    club.tap(card, write_then_read)
+    seen = club.tap(card, tags.read, leave_after=answers)
+    assert (seen.unread, seen.record) == (True, None)
+    assert club.station.balance(seen)["code"] == "CARD_UNREAD"
+    assert club.tap(card, tags.read) == tags.CardOnReader(card.uid, RECORD)
