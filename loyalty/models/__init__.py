@@ -77,7 +77,7 @@ from loyalty.models.rewards import (
     RewardKind,
     RewardRedemption,
 )
-from loyalty.models.rollups import LedgerDay, RollupState, SalesHour, SalesItemDay
+from loyalty.models.rollups import ActiveDay, LedgerDay, RollupState, SalesHour, SalesItemDay
 from loyalty.models.stamps import StampCard, StampEvent, StampProgress, StampReason, StampUnit
 from loyalty.models.surveys import (
     InvitationStatus,
@@ -155,11 +155,13 @@ __models__ = [
     SalesHour,
     SalesItemDay,
     LedgerDay,
+    ActiveDay,
     RollupState,
 ]
 
 __all__ = [
     "Account",
+    "ActiveDay",
     "AnalysisRun",
     "AnalysisRunKind",
     "AuditEntry",

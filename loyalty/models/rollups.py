@@ -1,5 +1,6 @@
 """Report roll-ups: purchases summed by club-local hour, line items and system accounts' ledger
-postings by club-local day, so a year's report reads thousands of rows rather than millions.
+postings by club-local day, and members who bought by day, so a year's report reads thousands
+of rows rather than millions.
 
 Derived data, like `MemberBehaviour`: `loyalty.reports.rollups.refresh` rewrites the days that
 purchases or refunds touched since its last run. Hours and days are numbered from 1970-01-01
@@ -61,6 +62,21 @@ class LedgerDay(Model):
     class Meta:
         table = "ledger_day"
         indexes = (("day", "branch_id"),)
+
+
+class ActiveDay(Model):
+    """Members who bought on a club-local day, anywhere (branch 0) or at a branch, counted by
+    the day they last bought before it there (-1: never); see loyalty.reports.active."""
+
+    id = fields.BigIntField(primary_key=True)
+    branch_id = fields.IntField(description="0: anywhere in the club")
+    day = fields.IntField(description="Club-local days since 1970-01-01")
+    previous_day = fields.IntField(description="The member's last day of buying before (-1: none)")
+    members = fields.IntField()
+
+    class Meta:
+        table = "active_day"
+        unique_together = (("branch_id", "day", "previous_day"),)
 
 
 class RollupState(Model):

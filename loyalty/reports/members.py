@@ -1,6 +1,7 @@
 """Members: new enrolments and active members (at least one purchase) in the period, and the
 tier distribution now. A branch's report counts the members it enrolled (and, as active, the
-members who bought there). With the club's RFM segments (loyalty.reports.segments)."""
+members who bought there), from a roll-up (loyalty.reports.active). With the club's RFM
+segments (loyalty.reports.segments)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from loyalty import sql
 from loyalty.actors import Actor
 from loyalty.models import Role, Tier
 from loyalty.programme.explain import Text
-from loyalty.reports import buckets
+from loyalty.reports import active, buckets, rollups
 from loyalty.reports.period import day_label, month_label
 from loyalty.reports.scope import Scope
 from loyalty.reports.segments import RfmSection, rfm_section
@@ -69,15 +70,10 @@ _ENROLMENTS = """
 SELECT {hour} AS bucket, COUNT(*) AS n FROM member m
 WHERE m.enrolled_at >= ? AND m.enrolled_at < ?{branch} GROUP BY 1
 """
-_ACTIVE = """
-SELECT COUNT(DISTINCT p.member_id) AS n FROM purchase p
-WHERE p.occurred_at >= ? AND p.occurred_at < ? AND p.member_id IS NOT NULL{branch}
-"""
 _AT_END = "SELECT COUNT(*) AS n FROM member m WHERE m.enrolled_at < ?{branch}"
-_TIERS = """
-SELECT s.tier_id AS tier_id, COUNT(*) AS n FROM member_standing s
-JOIN member m ON m.id = s.member_id WHERE 1 = 1{branch} GROUP BY s.tier_id
-"""
+# The join only for a branch's report: the club's reads a million standings, not two tables.
+_TIERS = "SELECT s.tier_id AS tier_id, COUNT(*) AS n FROM member_standing s{branch} GROUP BY 1"
+_TIERS_AT = " JOIN member m ON m.id = s.member_id WHERE m.enrolled_branch_id = ?"
 
 
 async def members(actor: Actor, scope: Scope) -> MembersReport:
@@ -93,25 +89,22 @@ async def members(actor: Actor, scope: Scope) -> MembersReport:
     for day, n in by_day.items():
         by_month[month_label(day)] += n
 
-    active_params: list = [period.since, period.until]
-    active_branch = scope.branch_filter("p.branch_id", active_params)
-    [active] = await sql.fetch(_ACTIVE.format(branch=active_branch), active_params)
+    await rollups.refresh()
+    active_n = await active.members_who_bought(scope)
     end_params: list = [period.until]
     [at_end] = await sql.fetch(
         _AT_END.format(branch=scope.branch_filter("m.enrolled_branch_id", end_params)), end_params
     )
-    tier_params: list = []
-    tiers = await sql.fetch(
-        _TIERS.format(branch=scope.branch_filter("m.enrolled_branch_id", tier_params)),
-        tier_params,
-    )
-    names = {t.id: t.name_fa or t.name for t in await Tier.all()}
-    ranks = {t.id: t.rank for t in await Tier.all()}
+    at_branch = _TIERS_AT if scope.branch else ""
+    tiers = await sql.fetch(_TIERS.format(branch=at_branch), [scope.branch_id] if at_branch else [])
+    known = await Tier.all()
+    names = {t.id: t.name_fa or t.name for t in known}
+    ranks = {t.id: t.rank for t in known}
     total = sum(int(r["n"]) for r in tiers)
     new, at_end_n = sum(by_day.values()), int(at_end["n"])
     return MembersReport(
         scope=scope,
-        summary=SummaryRow(new, int(active["n"]), at_end_n, share(int(active["n"]), at_end_n)),
+        summary=SummaryRow(new, active_n, at_end_n, share(active_n, at_end_n)),
         enrolments_by_day=[EnrolmentRow(day_label(d), n) for d, n in by_day.items()],
         enrolments_by_month=[EnrolmentRow(m, n) for m, n in by_month.items()],
         tiers_now=[

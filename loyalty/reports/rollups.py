@@ -1,8 +1,10 @@
-"""Keeping the report roll-ups (`SalesHour`, `SalesItemDay`, `LedgerDay`) equal to the raw rows.
+"""Keeping the report roll-ups (`SalesHour`, `SalesItemDay`, `LedgerDay`, `ActiveDay`) equal to
+the raw rows.
 
 A refresh finds the club-local days touched since its last run: by purchases recorded (by
-`created_at`, whatever day they say they `occurred_at`), by refunds (their purchase's day) and
-by ledger transactions; it rewrites those days whole from the raw rows. Deleting and summing
+`created_at`, whatever day they say they `occurred_at`) and the days their members bought on
+next (loyalty.reports.active), by refunds (their purchase's day) and by ledger transactions; it
+rewrites those days whole from the raw rows. Deleting and summing
 again is idempotent, and a day's rewrite costs a day's rows. Days go a week at most at a time,
 each batch in one transaction (on PostgreSQL under an advisory lock, so the job and a report
 refreshing together take turns). The first run, or the first after the club's zone changed,
@@ -23,6 +25,7 @@ from tortoise.transactions import in_transaction
 from loyalty import clock, sql
 from loyalty.analysis import dialect
 from loyalty.models import RollupState
+from loyalty.reports import active
 from loyalty.settings import get_settings
 
 NAME = "reports"
@@ -120,7 +123,8 @@ async def refresh() -> RollupRun:
             _TOUCHED.format(**_days()),
             [state.purchase_id, since, state.reversal_id, since, state.transaction_id, since],
         )
-        full, days = False, sorted(int(row["day"]) for row in rows)
+        rows += await sql.fetch(active.following_days_sql(), [state.purchase_id, since] * 2)
+        full, days = False, sorted({int(row["day"]) for row in rows})
     for number, batch in enumerate(_batches(days)):
         async with in_transaction():
             await _lock()
@@ -128,6 +132,7 @@ async def refresh() -> RollupRun:
                 await sql.fetch("DELETE FROM sales_hour", [])
                 await sql.fetch("DELETE FROM sales_item_day", [])
                 await sql.fetch("DELETE FROM ledger_day", [])
+                await sql.fetch("DELETE FROM active_day", [])
             await _rewrite(batch[0], batch[-1])
     async with in_transaction():
         await _lock()
@@ -174,13 +179,14 @@ async def _rewrite(first: int, last: int) -> None:
     await sql.fetch(
         "DELETE FROM sales_hour WHERE hour >= ? AND hour < ?", [first * 24, (last + 1) * 24]
     )
-    for table in ("sales_item_day", "ledger_day"):
+    for table in ("sales_item_day", "ledger_day", "active_day"):
         await sql.fetch(f"DELETE FROM {table} WHERE day >= ? AND day <= ?", [first, last])
     await sql.fetch(
         _HOURS.format(hour=dialect.hour_number("p.occurred_at"), moment=moment), [since, until]
     )
     await sql.fetch(_ITEMS.format(**_days(), moment=moment), [since, until])
     await sql.fetch(_LEDGER.format(**_days(), moment=moment), [since, until])
+    await sql.fetch(active.rewrite_sql(), [since, until])
 
 
 def _midnight(day_number: int) -> datetime:
