@@ -16,7 +16,8 @@ choices; call outcomes; complaint categories and states; consent history; messag
 purpose and status; the audit log (which keeps no personal values). `loyalty reconcile` stays
 clean: no balance or posting is touched.
 
-Erasing twice changes nothing more. Erasure is audited, by whomever asked.
+The member leaves the leaderboards at once. Erasing twice changes nothing more. Erasure is
+audited, by whomever asked.
 """
 
 from __future__ import annotations
@@ -26,9 +27,10 @@ from datetime import UTC, datetime
 
 from tortoise.transactions import in_transaction
 
-from loyalty import audit, consents
+from loyalty import audit, consents, leaderboard
 from loyalty.actors import Actor
 from loyalty.errors import NotFound
+from loyalty.leaderboard.scores import month_of
 from loyalty.models import (
     Card,
     CardStatus,
@@ -79,7 +81,14 @@ async def _blank_texts(member_id: int) -> None:
 async def erase(actor: Actor, member_id: int, at: datetime | None = None) -> Erasure:
     """Pseudonymise the member (see the module's notes for what goes and what stays)."""
     require_subject_or_manager(actor, member_id)
-    now = at or datetime.now(UTC)
+    erasure = await _pseudonymise(actor, member_id, at or datetime.now(UTC))
+    # Off the boards at once, not at the next rebuild; again on a repeat, should the board
+    # (Redis) have failed the first time.
+    await leaderboard.current_board().keep_off(member_id, month_of(datetime.now(UTC)))
+    return erasure
+
+
+async def _pseudonymise(actor: Actor, member_id: int, now: datetime) -> Erasure:
     async with in_transaction():
         member = await Member.filter(id=member_id).select_for_update().first()
         if member is None:

@@ -30,6 +30,7 @@ from loyalty.leaderboard.scores import Earning, month_of
 from loyalty.ledger import Purse
 from loyalty.members import Profile
 from loyalty.models import Gender, Member, RuleKind
+from loyalty.privacy import erasure
 from loyalty.programme import events, referral, rules
 from loyalty.programme.rules import RuleSpec
 from loyalty.settings import get_settings
@@ -357,6 +358,18 @@ async def test_a_member_who_opts_out_is_on_no_board_until_they_opt_back_in(
     with pytest.raises(PermissionDenied):
         await leaderboard.update_settings(club.cashier, reza.id, opt_out=True)
     assert await leaderboard.rank_of(reza.id) == 1
+
+
+async def test_an_erased_member_leaves_every_board_at_once(board: Board, club: Club) -> None:
+    sara, reza = await f.member(), await f.member()
+    await club.buy(sara, 30)
+    await club.buy(reza, 20, club.other_shop)
+
+    await erasure.erase(Actor.member(reza.id), reza.id)
+
+    assert await board_of(ALL) == ranked((1, sara, 30))
+    assert await board_of(MONTH, club.other_shop) == []
+    assert await leaderboard.rank_of(reza.id) is None
 
 
 async def test_members_appear_by_their_chosen_or_masked_name_never_their_phone(
