@@ -34,7 +34,7 @@ from schema.members import MemberMutations, MemberQueries
 from schema.memberview import MemberViewQueries
 from schema.privacy import PrivacyMutations, PrivacyQueries
 from schema.programme import ProgrammeMutations, ProgrammeQueries
-from schema.reports import ReportQueries
+from schema.reports import ReportMutations, ReportQueries
 from schema.rewards import RewardMutations, RewardQueries
 from schema.scalars import SCALARS
 from schema.stamps import StampMutations, StampQueries
@@ -84,6 +84,7 @@ class Mutation(
     CardMutations,
     HappyCallMutations,
     AnalysisMutations,
+    ReportMutations,
     PrivacyMutations,
 ):
     pass

@@ -92,6 +92,7 @@ AUDITED: dict[str, Audited] = {
     "setHappyCallPolicy": Audited("setting", "happy_call_policy"),
     "setOfflinePolicy": Audited("setting", "offline_policy"),
     "setAnalysisPolicy": Audited("setting", "analysis_policy"),
+    "setLiabilityPolicy": Audited("setting", "liability_policy"),
     "createSavedSegment": Audited("saved_segment", "result.saved_segment.id"),
     "updateSavedSegment": Audited("saved_segment", "input.id"),
     # cards

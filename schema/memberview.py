@@ -3,14 +3,16 @@ long list paged by cursor (loyalty/memberview.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.types import Info
 
 from loyalty import memberview
 from loyalty import models as m
+from loyalty.history import Page
 from loyalty.programme import coupons
 from schema.cards import Card
 from schema.context import Context
@@ -136,50 +138,59 @@ class MemberView:
     member: Member = strawberry.field(description="Profile, consents, balances, purchases…")
     member_id: strawberry.Private[int]
 
+    async def _page(
+        self,
+        kind: str,
+        fetch: Callable[..., Awaitable[Page]],
+        first: int,
+        after: str | None,
+        to_node: Callable[[Any], Any],
+        **key: Callable[[Any], int],
+    ) -> Connection:
+        """A page of the member's list `fetch` from the cursor `after` (one of `kind`'s), as a
+        connection; `key=` says what an item's cursor holds (its id unless said)."""
+        page = await fetch(self.member_id, first=first, before_id=decode_cursor(kind, after))
+        return connection(kind, page, to_node, **key)
+
     @strawberry.field(description="Tier moves, newest first.")
     async def tier_changes(
         self, first: PageSize = 20, after: AfterCursor = None
     ) -> Connection[TierChange]:
-        page = await memberview.tier_changes(
-            self.member_id, first=first, before_id=decode_cursor("tierchange", after)
+        return await self._page(
+            "tierchange", memberview.tier_changes, first, after, TierChange.from_model
         )
-        return connection("tierchange", page, TierChange.from_model)
 
     @strawberry.field(description="Vouchers (offers as codes) the member holds, used or not.")
     async def vouchers(
         self, first: PageSize = 20, after: AfterCursor = None
     ) -> Connection[Voucher]:
-        page = await coupons.vouchers(
-            self.member_id, first=first, before_id=decode_cursor("voucher", after)
+        return await self._page(
+            "voucher", coupons.vouchers, first, after, Voucher.from_domain, key=lambda v: v.code.id
         )
-        return connection("voucher", page, Voucher.from_domain, key=lambda v: v.code.id)
 
     @strawberry.field(description="Campaigns the member was in.")
     async def campaigns(
         self, first: PageSize = 20, after: AfterCursor = None
     ) -> Connection[CampaignReceived]:
-        page = await memberview.campaigns(
-            self.member_id, first=first, before_id=decode_cursor("recipient", after)
+        return await self._page(
+            "recipient", memberview.campaigns, first, after, CampaignReceived.from_model
         )
-        return connection("recipient", page, CampaignReceived.from_model)
 
     @strawberry.field(description="Rewards redeemed.")
     async def reward_redemptions(
         self, first: PageSize = 20, after: AfterCursor = None
     ) -> Connection[RewardRedeemedEntry]:
-        page = await memberview.redemptions(
-            self.member_id, first=first, before_id=decode_cursor("redemption", after)
+        return await self._page(
+            "redemption", memberview.redemptions, first, after, RewardRedeemedEntry.from_model
         )
-        return connection("redemption", page, RewardRedeemedEntry.from_model)
 
     @strawberry.field(description="Messages on every channel, sent or held back.")
     async def messages(
         self, first: PageSize = 20, after: AfterCursor = None
     ) -> Connection[MemberMessage]:
-        page = await memberview.messages(
-            self.member_id, first=first, before_id=decode_cursor("message", after)
+        return await self._page(
+            "message", memberview.messages, first, after, MemberMessage.from_model
         )
-        return connection("message", page, MemberMessage.from_model)
 
     @strawberry.field(description="Surveys answered, with the answers.")
     async def surveys(
@@ -190,12 +201,11 @@ class MemberView:
         language: InLanguage = None,
     ) -> Connection[AnsweredSurvey]:
         words = (language or await info.context.language()).value
-        page = await memberview.surveys(
-            self.member_id, first=first, before_id=decode_cursor("response", after)
-        )
-        return connection(
+        return await self._page(
             "response",
-            page,
+            memberview.surveys,
+            first,
+            after,
             lambda a: AnsweredSurvey.from_domain(a, words),
             key=lambda a: a.response.id,
         )
@@ -209,19 +219,17 @@ class MemberView:
         language: InLanguage = None,
     ) -> Connection[EarlierCall]:
         words = (language or await info.context.language()).value
-        page = await memberview.calls(
-            self.member_id, first=first, before_id=decode_cursor("attempt", after)
+        return await self._page(
+            "attempt", memberview.calls, first, after, lambda c: EarlierCall.from_domain(c, words)
         )
-        return connection("attempt", page, lambda c: EarlierCall.from_domain(c, words))
 
     @strawberry.field(description="Complaints, open and closed, with their follow-ups.")
     async def complaints(
         self, first: PageSize = 20, after: AfterCursor = None
     ) -> Connection[Complaint]:
-        page = await memberview.complaints(
-            self.member_id, first=first, before_id=decode_cursor("complaint", after)
+        return await self._page(
+            "complaint", memberview.complaints, first, after, Complaint.from_model
         )
-        return connection("complaint", page, Complaint.from_model)
 
     @strawberry.field(description="The member's cards, newest first.")
     async def cards(self) -> list[Card]:

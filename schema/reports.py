@@ -15,10 +15,14 @@ import strawberry
 from strawberry.types import Info
 
 from loyalty import reports
+from loyalty.programme import policies
 from loyalty.reports.export import FORMATS
 from loyalty.reports.table import Table
+from schema.analysis import VERSION
 from schema.context import Context
-from schema.types import Branch, Language
+from schema.errors import INPUT, VersionConflictError, result_union, returns_errors
+from schema.scalars import BigInt
+from schema.types import Branch, Language, save_policy
 
 
 @strawberry.enum(description="A file format a report can be downloaded in.")
@@ -99,8 +103,50 @@ class Report:
         )
 
 
+@strawberry.type(
+    description="What a point is worth when the points report values the points members hold "
+    "(the club's liability)."
+)
+class LiabilityPolicy:
+    point_value: BigInt = strawberry.field(
+        description="Rials a point is worth; 0: as the rewards catalogue prices it (the mean "
+        "Rials off per point of the active amount-off rewards)."
+    )
+    version: int = strawberry.field(description="Pass as `expectedVersion` (0: never set).")
+
+
+@strawberry.input(description="The liability policy.")
+class LiabilityPolicyInput:
+    point_value: BigInt = strawberry.field(
+        description="Rials a point is worth, 0 to 1,000,000,000; 0: as the rewards catalogue "
+        "prices it."
+    )
+    expected_version: int | None = strawberry.field(default=None, description=VERSION)
+
+
+@strawberry.type(description="The liability policy was saved (reports built from now use it).")
+class LiabilityPolicySaved:
+    policy: LiabilityPolicy = strawberry.field(description="The policy as it is now.")
+
+
+LiabilityPolicyResult = result_union(
+    "LiabilityPolicyResult",
+    "Result of setLiabilityPolicy.",
+    LiabilityPolicySaved,
+    VersionConflictError,
+)
+
+
 @strawberry.type
 class ReportQueries:
+    @strawberry.field(
+        description="Manager: what a point is worth when the points report values the points "
+        "members hold."
+    )
+    async def liability_policy(self, info: Info[Context, None]) -> LiabilityPolicy:
+        policy, version = await policies.read(info.context.require_actor(), "liability")
+        return LiabilityPolicy(**policy.model_dump(), version=version)
+
     @strawberry.field(description="The reports the club keeps.")
     def report_kinds(
         self,
@@ -142,3 +188,19 @@ class ReportQueries:
             first=from_,
             last=to,
         )
+
+
+@strawberry.type
+class ReportMutations:
+    @strawberry.mutation(
+        description="Manager: set what a point is worth when the points report values the "
+        "points members hold."
+    )
+    @returns_errors
+    async def set_liability_policy(
+        self,
+        info: Info[Context, None],
+        input: Annotated[LiabilityPolicyInput, strawberry.argument(description=INPUT)],
+    ) -> LiabilityPolicyResult:
+        policy, version = await save_policy(info.context.require_actor(), "liability", input)
+        return LiabilityPolicySaved(policy=LiabilityPolicy(**policy.model_dump(), version=version))

@@ -1,12 +1,15 @@
-"""The member 360° view: the whole record in one query, long lists paged; the call card is
-built from the same pieces."""
+"""The member 360° view: the whole record in one query, long lists paged (each by its own
+cursors); the call card is built from the same pieces."""
 
 from __future__ import annotations
+
+import base64
 
 from loyalty.happycalls import card, complaints
 from loyalty.messaging import messages
 from loyalty.models import HappyCall, HappyCallOutcome, MessagePurpose, Role
 from loyalty.notifications import Notification
+from schema.types import encode_cursor
 from tests import factories as f
 from tests.api.conftest import Api
 from tests.happycalls.conftest import ANSWERS, BASE, Club, record
@@ -112,3 +115,43 @@ async def test_counter_staff_may_not_open_the_view(api: Api, club: Club) -> None
     manager = await api.staff_token(Role.MANAGER)
     missing = await api.call(VIEW, {"id": "999999"}, manager)
     assert missing["memberView"]["code"] == "NOT_FOUND"
+
+
+# Each paged list of the view, and the kind of cursor it gives out and takes.
+LISTS = {
+    "tierChanges": "tierchange",
+    "vouchers": "voucher",
+    "campaigns": "recipient",
+    "rewardRedemptions": "redemption",
+    "messages": "message",
+    "surveys": "response",
+    "calls": "attempt",
+    "complaints": "complaint",
+}
+PAGE = """
+query($id: ID!, $after: String) {
+  memberView(id: $id) { ... on MemberView { %s(first: 1, after: $after) {
+    edges { cursor } } } }
+}"""
+
+
+async def test_each_list_takes_only_its_own_cursors(api: Api, club: Club, call: HappyCall) -> None:
+    await _history(club, call)
+    operator = await api.staff_token(Role.OPERATOR)
+    given: set[str] = set()
+    for name, kind in LISTS.items():
+        query, sara = PAGE % name, str(club.sara)
+        page = (await api.call(query, {"id": sara}, operator))["memberView"][name]
+        for edge in page["edges"]:  # the first page's, where the list has any
+            assert base64.urlsafe_b64decode(edge["cursor"]).decode().startswith(f"{kind}:")
+            given.add(name)
+        older = await api.call(
+            query, {"id": sara, "after": encode_cursor(kind, 2**31 - 1)}, operator
+        )
+        assert older["memberView"][name]["edges"] == page["edges"], name
+        for other in {*LISTS.values()} - {kind}:
+            refused = await api.post(
+                query, {"id": sara, "after": encode_cursor(other, 1)}, operator
+            )
+            assert refused["errors"][0]["extensions"]["code"] == "INVALID_INPUT", (name, other)
+    assert given == {"messages", "surveys", "calls", "complaints"}  # what the history has
