@@ -12,7 +12,7 @@ from pathlib import Path
 def _report(args: argparse.Namespace) -> int:
     from cli.main import _with_orm
     from loyalty.actors import SYSTEM
-    from loyalty.errors import DomainError
+    from loyalty.errors import DomainError, ReportNotReady
     from loyalty.reports import build
     from loyalty.reports.export import FORMATS
 
@@ -24,7 +24,8 @@ def _report(args: argparse.Namespace) -> int:
             built = await build(SYSTEM, args.name, args.first, args.last, args.branch)
         except DomainError as error:
             print(error, file=sys.stderr)
-            return 2
+            # EX_TEMPFAIL: nothing wrong with the request; try it again later.
+            return 75 if isinstance(error, ReportNotReady) else 2
         written.append(form.write(built, args.lang))
         return 0
 

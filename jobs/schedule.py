@@ -47,7 +47,8 @@ SCHEDULE: tuple[Scheduled, ...] = (
     # day's snapshot. A million members take minutes on PostgreSQL: a longer timeout.
     Scheduled(tasks.analyse_members, {"hour": 4, "minute": 30}, timeout=timedelta(minutes=30)),
     # Every 5 minutes: the report roll-ups, so a report refreshing them first has little to do.
-    # The first run fills them from every purchase: minutes on a big club.
+    # The first run fills them from every purchase: minutes on a big club, while reports say
+    # they are not ready; a run cut short is gone on with by the next.
     Scheduled(
         tasks.refresh_report_rollups,
         {"minute": set(range(0, 60, 5)), "second": 40},

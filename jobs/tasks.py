@@ -16,6 +16,7 @@ from typing import Any
 from loyalty import leaderboard, outbox
 from loyalty.analysis import runs as analysis
 from loyalty.campaigns import sending as campaigns
+from loyalty.errors import ReportNotReady
 from loyalty.games import lottery
 from loyalty.happycalls import queue as happy_calls
 from loyalty.journeys import events as journey_events
@@ -127,6 +128,9 @@ async def refresh_member_analysis(ctx: Mapping[str, Any]) -> dict[str, int]:
 
 async def refresh_report_rollups(ctx: Mapping[str, Any]) -> dict[str, int | bool]:
     """The report roll-ups: days touched by purchases, refunds and ledger transactions since
-    the last run."""
-    run = await rollups.refresh()
+    the last run (or every day, going on with a fill left unfinished)."""
+    try:
+        run = await rollups.refresh()
+    except ReportNotReady:  # another run or a report is filling them: it goes on with it
+        return {"days": 0, "full": True, "busy": True}
     return {"days": run.days, "full": run.full}

@@ -28,6 +28,7 @@ class ErrorCode(StrEnum):
     LIMIT_REACHED = "LIMIT_REACHED"
     NOT_ELIGIBLE = "NOT_ELIGIBLE"
     CODE_NOT_VALID = "CODE_NOT_VALID"
+    REPORT_NOT_READY = "REPORT_NOT_READY"
 
 
 class DomainError(Exception):
@@ -93,3 +94,16 @@ class RateLimited(DomainError):
     def __init__(self, message: str, retry_after_seconds: int) -> None:
         super().__init__(message)
         self.retry_after_seconds = retry_after_seconds
+
+
+class ReportNotReady(DomainError):
+    """The report roll-ups are being filled by another caller: try again in a while."""
+
+    code = ErrorCode.REPORT_NOT_READY
+
+    def __init__(self, days_done: int, days: int) -> None:
+        super().__init__(
+            f"reports are being prepared: {days_done} of {days} days; try again in a minute"
+        )
+        self.days_done = days_done
+        self.days = days

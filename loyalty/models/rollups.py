@@ -81,7 +81,10 @@ class ActiveDay(Model):
 
 class RollupState(Model):
     """How far a roll-up was refreshed: purchases and refunds up to these ids, or recorded
-    before `refreshed_at` (less a margin for transactions still open then), are in it."""
+    before `refreshed_at` (less a margin for transactions still open then), are in it.
+
+    While a full fill is under way, its days and progress are kept here too (the watermark is
+    its start's): a fill cut short goes on from the day after `filled_through`."""
 
     name = fields.CharField(max_length=32, primary_key=True)
     zone = fields.CharField(max_length=64, description="The club zone the buckets are in")
@@ -90,6 +93,12 @@ class RollupState(Model):
     reversal_id = fields.BigIntField(default=0, description="The greatest reversal id seen")
     transaction_id = fields.BigIntField(
         default=0, description="The greatest journal transaction id seen"
+    )
+    fill_first = fields.IntField(null=True, description="A fill under way: its first day")
+    fill_last = fields.IntField(null=True, description="A fill under way: its last day")
+    filled_through = fields.IntField(null=True, description="The last day the fill rewrote")
+    filled_at = fields.DatetimeField(
+        null=True, description="When the fill last went on (null: left off after an error)"
     )
 
     class Meta:

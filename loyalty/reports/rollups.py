@@ -7,12 +7,18 @@ next (loyalty.reports.active), by refunds (their purchase's day) and by ledger t
 rewrites those days whole from the raw rows. Deleting and summing
 again is idempotent, and a day's rewrite costs a day's rows. Days go a week at most at a time,
 each batch in one transaction (on PostgreSQL under an advisory lock, so the job and a report
-refreshing together take turns). The first run, or the first after the club's zone changed,
-rebuilds every day.
+refreshing together take turns).
+
+The first run, or the first after the club's zone changed, fills every day (minutes at a
+million members). Each of its batches records the fill's progress in `RollupState` in the
+batch's own transaction: a fill cut short (a crash, a timeout) goes on from the next day, and
+a caller finding another's fill going on leaves it alone (`ReportNotReady`) rather than
+beginning one of its own or waiting minutes for it.
 
 The watermark is the greatest purchase, refund and transaction ids the last run saw, and the
 moment it began less `MARGIN`: a row whose transaction began before a run and committed after
-it (with a smaller id) is still found by the next one.
+it (with a smaller id) is still found by the next one. A fill's watermark is its start's, so
+what is recorded while it runs is found by the refresh after it.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from tortoise.transactions import in_transaction
 
 from loyalty import clock, sql
 from loyalty.analysis import dialect
+from loyalty.errors import ReportNotReady
 from loyalty.models import RollupState
 from loyalty.reports import active
 from loyalty.settings import get_settings
@@ -31,6 +38,9 @@ from loyalty.settings import get_settings
 NAME = "reports"
 MARGIN = timedelta(minutes=2)
 BATCH_DAYS = 7
+# A fill whose progress is older than this was left (its process died): the next refresh goes on
+# with it. A batch takes seconds at a million members.
+STALE = timedelta(minutes=2)
 # pg_advisory_xact_lock's key for the roll-ups ("SALES" in ASCII).
 _LOCK = 0x53414C4553
 
@@ -107,58 +117,126 @@ class RollupRun:
 
 async def refresh() -> RollupRun:
     """Bring the roll-ups up to date with purchases, refunds and ledger transactions recorded
-    until now."""
+    until now. Raises ReportNotReady, having changed nothing, while another caller fills them."""
     await dialect.prepare()
-    started = datetime.now(UTC)
-    [seen] = await sql.fetch(_LAST_IDS, [])
     zone = get_settings().timezone
     state = await RollupState.get_or_none(name=NAME)
-    if state is None or state.zone != zone:
-        full, days = True, await _every_day()
+    if state is not None and state.zone == zone and _going_on(state):
+        raise ReportNotReady(*_progress(state))  # without waiting for its batch to end
+    if state is None or state.zone != zone or state.fill_last is not None:
+        full = True
+        filled, state = await _fill(zone)
     else:
-        # New ids, and recent times for rows of transactions that were open at the last run
-        # (ids alone would miss those; times alone, rows written under a clock set back).
-        since = state.refreshed_at - MARGIN
-        rows = await sql.fetch(
-            _TOUCHED.format(**_days()),
-            [state.purchase_id, since, state.reversal_id, since, state.transaction_id, since],
-        )
-        rows += await sql.fetch(active.following_days_sql(), [state.purchase_id, since] * 2)
-        full, days = False, sorted({int(row["day"]) for row in rows})
-    for number, batch in enumerate(_batches(days)):
+        full, filled = False, 0
+    started = datetime.now(UTC)
+    [seen] = await sql.fetch(_LAST_IDS, [])
+    # New ids, and recent times for rows of transactions that were open at the last run (ids
+    # alone would miss those; times alone, rows written under a clock set back). After a fill,
+    # these are the rows recorded while it ran.
+    since = state.refreshed_at - MARGIN
+    rows = await sql.fetch(
+        _TOUCHED.format(**_days()),
+        [state.purchase_id, since, state.reversal_id, since, state.transaction_id, since],
+    )
+    rows += await sql.fetch(active.following_days_sql(), [state.purchase_id, since] * 2)
+    days = sorted({int(row["day"]) for row in rows})
+    for batch in _batches(days):
         async with in_transaction():
             await _lock()
-            if full and number == 0:  # buckets of another zone, or of an earlier full run
-                await sql.fetch("DELETE FROM sales_hour", [])
-                await sql.fetch("DELETE FROM sales_item_day", [])
-                await sql.fetch("DELETE FROM ledger_day", [])
-                await sql.fetch("DELETE FROM active_day", [])
             await _rewrite(batch[0], batch[-1])
-    async with in_transaction():
-        await _lock()
-        await RollupState.update_or_create(
-            {
-                "zone": zone,
-                "refreshed_at": started,
-                "purchase_id": int(seen["purchase_id"]),
-                "reversal_id": int(seen["reversal_id"]),
-                "transaction_id": int(seen["transaction_id"]),
-            },
-            name=NAME,
-        )
-    return RollupRun(days=len(days), full=full)
+    # Unless a fill began meanwhile (in another zone, or the state was dropped): it keeps the
+    # watermark of its start.
+    await RollupState.filter(name=NAME, zone=zone, fill_last=None).update(
+        refreshed_at=started,
+        purchase_id=int(seen["purchase_id"]),
+        reversal_id=int(seen["reversal_id"]),
+        transaction_id=int(seen["transaction_id"]),
+    )
+    return RollupRun(days=filled + len(days), full=full)
+
+
+async def _fill(zone: str) -> tuple[int, RollupState]:
+    """Rewrite every day, a batch at a time, going on with a fill left unfinished. Returns the
+    days this call rewrote and the state it left."""
+    filled = 0
+    ours: int | None = None  # the last day this call rewrote
+    try:
+        while True:
+            async with in_transaction():
+                # Under the lock, the state is as the last batch (anyone's) left it.
+                await _lock()
+                state = await RollupState.get_or_none(name=NAME)
+                if state is None or state.zone != zone:
+                    state = await _begin(zone)
+                elif state.filled_through != ours and _going_on(state):
+                    raise ReportNotReady(*_progress(state))
+                if state.fill_last is None or state.filled_through is None:
+                    return filled, state  # nothing (left) to fill
+                first = state.filled_through + 1
+                last = min(first + BATCH_DAYS - 1, state.fill_last)
+                await _rewrite(first, last)
+                if last == state.fill_last:
+                    state.fill_first = state.fill_last = state.filled_through = None
+                    state.filled_at = None
+                else:
+                    state.filled_through, state.filled_at = last, datetime.now(UTC)
+                await state.save()
+                filled, ours = filled + last - first + 1, last
+                if state.fill_last is None:
+                    return filled, state
+    except Exception:
+        if ours is not None:
+            # Left off: the next refresh goes on with it at once rather than after STALE.
+            await RollupState.filter(name=NAME, filled_through=ours).update(filled_at=None)
+        raise
+
+
+async def _begin(zone: str) -> RollupState:
+    """A new fill, from the first day of a purchase or transaction to the last. The buckets of
+    another zone or of an earlier fill go; the watermark is taken now, before the raw rows are
+    read."""
+    started = datetime.now(UTC)
+    [seen] = await sql.fetch(_LAST_IDS, [])
+    [span] = await sql.fetch(_EVERY_DAY.format(**_days()), [])
+    for table in ("sales_hour", "sales_item_day", "ledger_day", "active_day"):
+        await sql.fetch(f"DELETE FROM {table}", [])
+    first = None if span["first"] is None else int(span["first"])
+    state, _ = await RollupState.update_or_create(
+        {
+            "zone": zone,
+            "refreshed_at": started,
+            "purchase_id": int(seen["purchase_id"]),
+            "reversal_id": int(seen["reversal_id"]),
+            "transaction_id": int(seen["transaction_id"]),
+            "fill_first": first,
+            "fill_last": None if first is None else int(span["last"]),
+            "filled_through": None if first is None else first - 1,
+            "filled_at": None,
+        },
+        name=NAME,
+    )
+    return state
+
+
+def _progress(state: RollupState) -> tuple[int, int]:
+    """The days a fill under way has rewritten, of its days."""
+    first, through, last = state.fill_first or 0, state.filled_through or 0, state.fill_last or 0
+    return through - first + 1, last - first + 1
+
+
+def _going_on(state: RollupState) -> bool:
+    """Whether the fill went on lately (so someone is at it)."""
+    return state.filled_at is not None and state.filled_at > datetime.now(UTC) - STALE
 
 
 async def _lock() -> None:
+    """Take turns with other refreshes: on PostgreSQL an advisory lock; on SQLite, whose BEGIN
+    takes no lock, a write (of nothing) takes the one writer's lock before anything is read,
+    so another process's batch cannot change the state under this one."""
     if sql.postgres():
         await sql.fetch("SELECT pg_advisory_xact_lock(?)", [_LOCK])
-
-
-async def _every_day() -> list[int]:
-    [row] = await sql.fetch(_EVERY_DAY.format(**_days()), [])
-    if row["first"] is None:
-        return []
-    return list(range(int(row["first"]), int(row["last"]) + 1))
+    else:
+        await sql.fetch("UPDATE rollup_state SET zone = zone WHERE 0 = 1", [])
 
 
 def _batches(days: list[int]) -> list[list[int]]:

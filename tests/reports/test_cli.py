@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
+import shutil
+import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -66,3 +68,23 @@ def test_bad_input_is_refused_clearly(demo_club: Path, args: list[str], says: st
     done = loyalty("report", "sales", *args, "--format", "csv", "--out", "-", database=demo_club)
     assert done.returncode == 2
     assert says in done.stderr
+
+
+def test_a_report_while_another_fills_the_roll_ups_says_so(demo_club: Path, tmp_path: Path) -> None:
+    database = tmp_path / "club.sqlite3"
+    for suffix in ("", "-wal"):
+        if Path(f"{demo_club}{suffix}").exists():
+            shutil.copy(f"{demo_club}{suffix}", f"{database}{suffix}")
+    now = datetime.now(UTC)
+    with sqlite3.connect(database) as db:  # the job's fill, 120 of 730 days done, going on
+        db.execute("DELETE FROM rollup_state")
+        db.execute(
+            "INSERT INTO rollup_state (name, zone, refreshed_at, purchase_id, reversal_id, "
+            "transaction_id, fill_first, fill_last, filled_through, filled_at) "
+            "VALUES ('reports', 'Asia/Tehran', ?, 0, 0, 0, 20000, 20729, 20119, ?)",
+            [str(now), str(now)],
+        )
+    done = loyalty("report", "sales", "--from", _jalali(9), "--to", _jalali(0), "--format", "csv",
+                   "--out", "-", database=database)  # fmt: skip
+    assert done.returncode == 75
+    assert "reports are being prepared: 120 of 730 days" in done.stderr
