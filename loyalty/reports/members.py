@@ -89,7 +89,7 @@ async def members(actor: Actor, scope: Scope) -> MembersReport:
     for day, n in by_day.items():
         by_month[month_label(day)] += n
 
-    await rollups.refresh()
+    await rollups.refresh(rollups.REPORT_BUDGET)
     active_n = await active.members_who_bought(scope)
     end_params: list = [period.until]
     [at_end] = await sql.fetch(

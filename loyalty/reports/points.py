@@ -117,7 +117,7 @@ async def outstanding(scope: Scope) -> dict[Unit, int]:
 
 async def points_and_credit(actor: Actor, scope: Scope) -> PointsReport:
     actor.require_staff(Role.MANAGER)
-    await rollups.refresh()
+    await rollups.refresh(rollups.REPORT_BUDGET)
     period = scope.period
     params: list = [dialect.day_number_of(period.first), dialect.day_number_of(period.last)]
     branch = scope.branch_filter("branch_id", params)

@@ -13,7 +13,8 @@ The first run, or the first after the club's zone changed, fills every day (minu
 million members). Each of its batches records the fill's progress in `RollupState` in the
 batch's own transaction: a fill cut short (a crash, a timeout) goes on from the next day, and
 a caller finding another's fill going on leaves it alone (`ReportNotReady`) rather than
-beginning one of its own or waiting minutes for it.
+beginning one of its own or waiting minutes for it. A report fills for `REPORT_BUDGET` at most
+before it answers `ReportNotReady` too: the job, or the next report, goes on.
 
 The watermark is the greatest purchase, refund and transaction ids the last run saw, and the
 moment it began less `MARGIN`: a row whose transaction began before a run and committed after
@@ -23,6 +24,7 @@ what is recorded while it runs is found by the refresh after it.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -41,6 +43,9 @@ BATCH_DAYS = 7
 # A fill whose progress is older than this was left (its process died): the next refresh goes on
 # with it. A batch takes seconds at a million members.
 STALE = timedelta(minutes=2)
+# How long a report fills the roll-ups itself before it answers REPORT_NOT_READY, leaving the
+# rest to the job or the next report: a small club's whole fill, a request's patience.
+REPORT_BUDGET = timedelta(seconds=15)
 # pg_advisory_xact_lock's key for the roll-ups ("SALES" in ASCII).
 _LOCK = 0x53414C4553
 
@@ -115,9 +120,10 @@ class RollupRun:
     full: bool  # every day, not only those touched since the last run
 
 
-async def refresh() -> RollupRun:
+async def refresh(budget: timedelta | None = None) -> RollupRun:
     """Bring the roll-ups up to date with purchases, refunds and ledger transactions recorded
-    until now. Raises ReportNotReady, having changed nothing, while another caller fills them."""
+    until now. Raises ReportNotReady, having changed nothing, while another caller fills them,
+    and, with what it did kept, when a fill is still unfinished after `budget`."""
     await dialect.prepare()
     zone = get_settings().timezone
     state = await RollupState.get_or_none(name=NAME)
@@ -125,7 +131,8 @@ async def refresh() -> RollupRun:
         raise ReportNotReady(*_progress(state))  # without waiting for its batch to end
     if state is None or state.zone != zone or state.fill_last is not None:
         full = True
-        filled, state = await _fill(zone)
+        deadline = None if budget is None else time.monotonic() + budget.total_seconds()
+        filled, state = await _fill(zone, deadline)
     else:
         full, filled = False, 0
     started = datetime.now(UTC)
@@ -155,9 +162,10 @@ async def refresh() -> RollupRun:
     return RollupRun(days=filled + len(days), full=full)
 
 
-async def _fill(zone: str) -> tuple[int, RollupState]:
-    """Rewrite every day, a batch at a time, going on with a fill left unfinished. Returns the
-    days this call rewrote and the state it left."""
+async def _fill(zone: str, deadline: float | None) -> tuple[int, RollupState]:
+    """Rewrite every day, a batch at a time, going on with a fill left unfinished, until done
+    or the `deadline` (time.monotonic). Returns the days this call rewrote and the state it
+    left."""
     filled = 0
     ours: int | None = None  # the last day this call rewrote
     try:
@@ -184,9 +192,12 @@ async def _fill(zone: str) -> tuple[int, RollupState]:
                 filled, ours = filled + last - first + 1, last
                 if state.fill_last is None:
                     return filled, state
+            if deadline is not None and time.monotonic() >= deadline:
+                raise ReportNotReady(*_progress(state))
     except Exception:
         if ours is not None:
-            # Left off: the next refresh goes on with it at once rather than after STALE.
+            # Left off (an error, or out of time): the next refresh goes on with it at once
+            # rather than after STALE.
             await RollupState.filter(name=NAME, filled_through=ours).update(filled_at=None)
         raise
 

@@ -150,7 +150,7 @@ def _figures(row: dict) -> tuple[int, int, int, int]:
 
 async def sales(actor: Actor, scope: Scope) -> SalesReport:
     actor.require_staff(Role.MANAGER)
-    await rollups.refresh()
+    await rollups.refresh(rollups.REPORT_BUDGET)
     period = scope.period
     params: list = list(rollups.hours_of(period.first, period.last))
     branch = scope.branch_filter("branch_id", params)

@@ -145,6 +145,33 @@ async def test_a_report_during_anothers_fill_is_not_ready_and_changes_nothing(
     assert await _rolled() == await _raw()
 
 
+async def test_a_report_fills_for_its_budget_and_the_next_goes_on(
+    club: Club, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await _more_visits(club)
+    rewrites = Rewrites(monkeypatch)
+    monkeypatch.setattr(rollups, "REPORT_BUDGET", timedelta(0))  # one batch a request
+    refusals = []
+    while True:
+        try:
+            built = await build(club.manager, "members", "1404-09-25", "1404-10-08")
+        except ReportNotReady as error:
+            refusals.append(error.message)
+            state = await RollupState.get(name=rollups.NAME)
+            assert state.filled_at is None  # left for whoever comes next, at once
+            continue
+        break
+    done = await RollupState.get(name=rollups.NAME)
+    span = len(rewrites.days())
+    assert refusals[0].startswith(f"reports are being prepared: {rollups.BATCH_DAYS} of {span}")
+    assert len(refusals) == -(-span // rollups.BATCH_DAYS) - 1  # each batch once, the last served
+    assert rewrites.days() == sorted(set(rewrites.days()))
+    assert done.fill_last is None
+    assert built.result.summary.active_members == 5  # type: ignore[attr-defined]
+    assert await _rolled() == await _raw()
+    assert await _check_every_period(club) > 300
+
+
 async def test_two_callers_at_once_fill_each_day_once(
     club: Club, monkeypatch: pytest.MonkeyPatch
 ) -> None:
