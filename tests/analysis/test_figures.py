@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+import time_machine
 
 from loyalty.analysis import runs
 from loyalty.models import MemberBehaviour
@@ -65,16 +68,36 @@ async def test_a_member_who_never_visited_has_empty_figures(club: Club) -> None:
     assert mina.rfm_segment is None
 
 
+def _minutes_on(minutes: int) -> time_machine.travel:
+    """The clock `minutes` after the fixture's purchases were recorded: beyond the runs'
+    margin, so an incremental run recomputes only what the test records."""
+    return time_machine.travel(NOW + timedelta(minutes=minutes), tick=False)
+
+
 async def test_the_incremental_run_recomputes_members_who_bought_since(club: Club) -> None:
-    await runs.run_full(NOW)
-    await club.buy("Reza", NOW, 400_000, ("tea", 400_000))
-    run = await runs.run_incremental()
+    with _minutes_on(10):
+        await runs.run_full(NOW)
+    with _minutes_on(11):
+        await club.buy("Reza", NOW, 400_000, ("tea", 400_000))
+    with _minutes_on(12):
+        run = await runs.run_incremental(NOW)
     assert run.members == 1
     reza = await figures_of(club, "Reza")
     assert (reza.visit_count, reza.spend_total, reza.favourite_category) == (6, 900_000, "tea")
     assert reza.last_visit_on == day(0)
     # Others are left as they were.
     assert (await figures_of(club, "Sara")).visit_count == 4
+
+
+async def test_a_purchase_open_when_the_last_run_began_is_in_the_next(club: Club) -> None:
+    with _minutes_on(10):
+        await runs.run_full(NOW)
+    # Recorded a minute before that run began, committed after it read the purchases.
+    with _minutes_on(9):
+        await club.buy("Reza", NOW, 400_000, ("tea", 400_000))
+    with _minutes_on(12):
+        assert (await runs.run_incremental(NOW)).members == 1
+    assert (await figures_of(club, "Reza")).visit_count == 6
 
 
 async def test_a_second_full_run_gives_the_same_figures(club: Club) -> None:
