@@ -13,7 +13,7 @@ def _report(args: argparse.Namespace) -> int:
     from cli.main import _with_orm
     from loyalty.actors import SYSTEM
     from loyalty.errors import DomainError, ReportNotReady
-    from loyalty.reports import build, rollups
+    from loyalty.reports import build
     from loyalty.reports.export import FORMATS
 
     form = FORMATS[args.format]
@@ -23,8 +23,7 @@ def _report(args: argparse.Namespace) -> int:
         try:
             # The shell waits for a first fill of the roll-ups; a report over the API would
             # answer REPORT_NOT_READY after rollups.REPORT_BUDGET.
-            await rollups.refresh()
-            built = await build(SYSTEM, args.name, args.first, args.last, args.branch)
+            built = await build(SYSTEM, args.name, args.first, args.last, args.branch, wait=True)
         except DomainError as error:
             print(error, file=sys.stderr)
             # EX_TEMPFAIL: nothing wrong with the request; try it again later.

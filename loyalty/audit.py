@@ -22,6 +22,7 @@ from tortoise.transactions import in_transaction
 from loyalty import history
 from loyalty.actors import Actor, ActorKind
 from loyalty.models import AuditEntry, Role
+from loyalty.programme.coupons import paged
 
 R = TypeVar("R")
 
@@ -139,10 +140,7 @@ async def entries(
         ("client", client),
         ("at__gte", since),
         ("at__lt", until),
-        ("id__lt", before_id),
     ):
         if value is not None:
             query = query.filter(**{column: value})
-    size = history.page_size(first)
-    rows = await query.order_by("-id").limit(size + 1)
-    return history.Page(rows[:size], len(rows) > size)
+    return await paged(query, first, before_id)

@@ -13,6 +13,11 @@ import jdatetime
 
 from loyalty.settings import get_settings
 
+# How long a write's transaction may stay open after it stamps its rows' times: a run that
+# looks for rows recorded since another began looks back this much further, for rows
+# committed after that run read.
+COMMIT_LAG = timedelta(minutes=2)
+
 Period = Literal["day", "week", "month", "year", "lifetime"]
 
 

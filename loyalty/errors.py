@@ -97,7 +97,8 @@ class RateLimited(DomainError):
 
 
 class ReportNotReady(DomainError):
-    """The report roll-ups are being filled by another caller: try again in a while."""
+    """The report roll-ups are still being filled (by another caller, or beyond this report's
+    time budget): try again in a while."""
 
     code = ErrorCode.REPORT_NOT_READY
 

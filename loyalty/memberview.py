@@ -1,7 +1,7 @@
 """The member 360° view staff read: every long list a page at a time, newest first.
 
 The happy-call card (loyalty/happycalls/card.py) is built from the same pieces: its earlier
-calls, purchases and messages are the first page of these lists.
+calls and messages are the first page of these lists.
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from loyalty import members
 from loyalty.actors import Actor
-from loyalty.errors import NotFound
 from loyalty.happycalls.complaints import DETAILS
 from loyalty.history import Page
 from loyalty.models import (
@@ -64,10 +64,7 @@ class AnsweredSurvey:
 async def member_for(actor: Actor, member_id: int) -> Member:
     """The member whose view `actor` opens."""
     actor.require_staff(*VIEWERS)
-    member = await Member.get_or_none(id=member_id)
-    if member is None:
-        raise NotFound("member", member_id)
-    return member
+    return await members.get(member_id)
 
 
 async def answers_of(response_ids: list[int]) -> dict[int, list[GivenAnswer]]:

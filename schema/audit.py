@@ -15,6 +15,7 @@ import strawberry
 from strawberry.extensions import FieldExtension
 from strawberry.scalars import JSON
 from strawberry.types import Info
+from strawberry.utils.str_converters import to_camel_case
 
 from loyalty import audit
 from loyalty.models import AuditEntry as AuditEntryModel
@@ -181,16 +182,10 @@ class AuditExtension(FieldExtension):
 def install(mutation_type: type) -> None:
     """Put the hook on every audited mutation of the root Mutation type (once, at import)."""
     for field in mutation_type.__strawberry_definition__.fields:  # type: ignore[attr-defined]
-        how = AUDITED.get(field.graphql_name or "")
-        if how is None and field.python_name:
-            how = AUDITED.get(_camel(field.python_name))
+        name = field.graphql_name or to_camel_case(field.python_name)
+        how = AUDITED.get(name)
         if how is not None and not any(isinstance(e, AuditExtension) for e in field.extensions):
-            field.extensions.append(AuditExtension(_camel(field.python_name), how))
-
-
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.title() for part in rest)
+            field.extensions.append(AuditExtension(name, how))
 
 
 @strawberry.type(description="One staff action in the audit log.")

@@ -2,24 +2,20 @@
 
 The full run (nightly) recomputes every member, scores them and takes the RFM snapshot of the
 club's day. The incremental run (often) recomputes only members with purchases or ledger
-entries since the last run began (less `MARGIN`), then rescores everyone (one sort per score);
-it takes no snapshot. Each run is one database transaction: readers see the last run's figures
-until the new ones are all written.
+entries since the last run began (less `clock.COMMIT_LAG`), then rescores everyone (one sort per
+score); it takes no snapshot. Each run is one database transaction: readers see the last run's
+figures until the new ones are all written.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from tortoise.transactions import in_transaction
 
 from loyalty import clock
 from loyalty.analysis import figures, rfm
 from loyalty.models import AnalysisRun, AnalysisRunKind
-
-# An incremental run looks back to this long before the last run began: a purchase whose
-# transaction was open then is recorded as of before that moment, but committed after it.
-MARGIN = timedelta(minutes=2)
 
 
 async def run_full(at: datetime | None = None) -> AnalysisRun:
@@ -46,7 +42,8 @@ async def run_incremental(at: datetime | None = None) -> AnalysisRun:
     if last is None:
         return await run_full(at)
     async with in_transaction():
-        members = await figures.refresh(at, figures.Scope(since=last.started_at - MARGIN))
+        since = last.started_at - clock.COMMIT_LAG
+        members = await figures.refresh(at, figures.Scope(since=since))
         await rfm.score()
         return await AnalysisRun.create(
             kind=AnalysisRunKind.INCREMENTAL,

@@ -178,7 +178,7 @@ def _conditions(segment: Segment, at: datetime) -> _Where:
 
     if segment.consenting_only:
         add("m.marketing_consent = ?", True)
-    if segment.profiles_behaviour:
+    if segment.profiles_behaviour or segment.uses_behaviour:
         # Choosing members by what they do is profiling: only those who allowed it.
         add("m.profiling_consent = ?", True)
     among("s.tier_id", segment.tier_ids)
@@ -214,7 +214,6 @@ def _behaviour_conditions(
     segment: Segment, add: Callable[..., None], among: Callable[[str, list], None]
 ) -> None:
     """The analysis' filters, over `member_behaviour b`."""
-    add("m.profiling_consent = ?", True)
     among("b.rfm_segment", segment.rfm_segments)
     among("b.favourite_category", [c.strip() for c in segment.favourite_categories])
     among("b.favourite_branch_id", segment.favourite_branch_ids)

@@ -68,8 +68,8 @@ def require_subject_or_manager(actor: Actor, member_id: int) -> None:
 async def export(actor: Actor, member_id: int) -> dict[str, Any]:
     """Everything held about the member. A manager's export is logged."""
     require_subject_or_manager(actor, member_id)
-    member = await Member.get_or_none(id=member_id)
-    if member is None:
+    profile = await Member.filter(id=member_id).values()
+    if not profile:
         raise NotFound("member", member_id)
     tables: dict[str, list[dict]] = {}
     owned: dict[type[Model], list[int]] = {}
@@ -95,7 +95,7 @@ async def export(actor: Actor, member_id: int) -> dict[str, Any]:
         {
             "format": FORMAT,
             "exported_at": datetime.now(UTC),
-            "member": (await Member.filter(id=member_id).values())[0],
+            "member": profile[0],
             "balances": {"points": balances.points, "credit": balances.credit},
             "tables": tables,
         }

@@ -12,6 +12,7 @@ from typing import Protocol
 from loyalty.actors import Actor
 from loyalty.errors import InvalidInput
 from loyalty.programme.explain import Text
+from loyalty.reports import rollups
 from loyalty.reports.members import members
 from loyalty.reports.offers import offers
 from loyalty.reports.period import Period
@@ -33,14 +34,20 @@ class ReportKind:
     name: str
     title: Text
     build: Callable[[Actor, Scope], Awaitable[Tabular]]
+    rolled_up: bool = False  # reads the roll-ups (loyalty.reports.rollups)
 
 
 REPORTS: dict[str, ReportKind] = {
     kind.name: kind
     for kind in (
-        ReportKind("sales", Text("Sales", "فروش"), sales),
-        ReportKind("members", Text("Members", "اعضا"), members),
-        ReportKind("points", Text("Points and credit", "امتیاز و اعتبار"), points_and_credit),
+        ReportKind("sales", Text("Sales", "فروش"), sales, rolled_up=True),
+        ReportKind("members", Text("Members", "اعضا"), members, rolled_up=True),
+        ReportKind(
+            "points",
+            Text("Points and credit", "امتیاز و اعتبار"),
+            points_and_credit,
+            rolled_up=True,
+        ),
         ReportKind("offers", Text("Offers, vouchers and campaigns", "پیشنهادها و کمپین‌ها"), offers),
         ReportKind("surveys", Text("Surveys and happy calls", "نظرسنجی و تماس رضایت"), surveys),
     )
@@ -58,14 +65,23 @@ class Built:
 
 
 async def build(
-    actor: Actor, name: str, first: str, last: str, branch_code: str | None = None
+    actor: Actor,
+    name: str,
+    first: str,
+    last: str,
+    branch_code: str | None = None,
+    *,
+    wait: bool = False,
 ) -> Built:
-    """A report by name, for dates written in the club's calendar (managers)."""
+    """A report by name, for dates written in the club's calendar (managers). With `wait`, a
+    first fill of the roll-ups is waited for (the shell), not cut at the report's budget."""
     kind = REPORTS.get(name)
     if kind is None:
         raise InvalidInput(f"unknown report {name!r}; one of {', '.join(REPORTS)}", field="name")
     period = Period.written(first, last)
     scope = await scope_for(actor, period, branch_code)
+    if wait and kind.rolled_up:
+        await rollups.refresh()
     return Built(kind, await kind.build(actor, scope))
 
 

@@ -70,7 +70,7 @@ def _day_after(column: str, at_branch: bool) -> str:
 
 def following_days_sql() -> str:
     """SELECT the days a member bought on next (anywhere, and at the branch) after purchases
-    recorded since a watermark (two parameters: purchase id, recorded time)."""
+    recorded since a watermark (two pairs of parameters: purchase id, recorded time)."""
     day = dialect.day_number("p.occurred_at")
     return f"""
     SELECT day FROM (

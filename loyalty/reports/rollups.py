@@ -17,9 +17,9 @@ beginning one of its own or waiting minutes for it. A report fills for `REPORT_B
 before it answers `ReportNotReady` too: the job, or the next report, goes on.
 
 The watermark is the greatest purchase, refund and transaction ids the last run saw, and the
-moment it began less `MARGIN`: a row whose transaction began before a run and committed after
-it (with a smaller id) is still found by the next one. A fill's watermark is its start's, so
-what is recorded while it runs is found by the refresh after it.
+moment it began less `clock.COMMIT_LAG`: a row whose transaction began before a run and
+committed after it (with a smaller id) is still found by the next one. A fill's watermark is
+its start's, so what is recorded while it runs is found by the refresh after it.
 """
 
 from __future__ import annotations
@@ -38,7 +38,6 @@ from loyalty.reports import active
 from loyalty.settings import get_settings
 
 NAME = "reports"
-MARGIN = timedelta(minutes=2)
 BATCH_DAYS = 7
 # A fill whose progress is older than this was left (its process died): the next refresh goes on
 # with it. A batch takes seconds at a million members.
@@ -49,6 +48,9 @@ REPORT_BUDGET = timedelta(seconds=15)
 # pg_advisory_xact_lock's key for the roll-ups ("SALES" in ASCII).
 _LOCK = 0x53414C4553
 
+# The roll-ups by club-local day (`sales_hour` is by hour).
+_DAY_TABLES = ("sales_item_day", "ledger_day", "active_day")
+
 _TOUCHED = """
 SELECT DISTINCT {day} AS day FROM purchase p WHERE p.id > ? OR p.created_at >= ?
 UNION
@@ -56,6 +58,8 @@ SELECT DISTINCT {day} AS day FROM reversal r JOIN purchase p ON p.id = r.purchas
 WHERE r.id > ? OR r.created_at >= ?
 UNION
 SELECT DISTINCT {posted} AS day FROM journal_transaction t WHERE t.id > ? OR t.created_at >= ?
+UNION
+{following}
 """
 _LAST_IDS = """
 SELECT (SELECT COALESCE(MAX(id), 0) FROM purchase) AS purchase_id,
@@ -140,13 +144,13 @@ async def refresh(budget: timedelta | None = None) -> RollupRun:
     # New ids, and recent times for rows of transactions that were open at the last run (ids
     # alone would miss those; times alone, rows written under a clock set back). After a fill,
     # these are the rows recorded while it ran.
-    since = state.refreshed_at - MARGIN
+    since = state.refreshed_at - clock.COMMIT_LAG
     rows = await sql.fetch(
-        _TOUCHED.format(**_days()),
-        [state.purchase_id, since, state.reversal_id, since, state.transaction_id, since],
+        _TOUCHED.format(**_days(), following=active.following_days_sql()),
+        [state.purchase_id, since, state.reversal_id, since, state.transaction_id, since]
+        + [state.purchase_id, since] * 2,
     )
-    rows += await sql.fetch(active.following_days_sql(), [state.purchase_id, since] * 2)
-    days = sorted({int(row["day"]) for row in rows})
+    days = sorted(int(row["day"]) for row in rows)
     for batch in _batches(days):
         async with in_transaction():
             await _lock()
@@ -209,7 +213,7 @@ async def _begin(zone: str) -> RollupState:
     started = datetime.now(UTC)
     [seen] = await sql.fetch(_LAST_IDS, [])
     [span] = await sql.fetch(_EVERY_DAY.format(**_days()), [])
-    for table in ("sales_hour", "sales_item_day", "ledger_day", "active_day"):
+    for table in ("sales_hour", *_DAY_TABLES):
         await sql.fetch(f"DELETE FROM {table}", [])
     first = None if span["first"] is None else int(span["first"])
     state, _ = await RollupState.update_or_create(
@@ -268,7 +272,7 @@ async def _rewrite(first: int, last: int) -> None:
     await sql.fetch(
         "DELETE FROM sales_hour WHERE hour >= ? AND hour < ?", [first * 24, (last + 1) * 24]
     )
-    for table in ("sales_item_day", "ledger_day", "active_day"):
+    for table in _DAY_TABLES:
         await sql.fetch(f"DELETE FROM {table} WHERE day >= ? AND day <= ?", [first, last])
     await sql.fetch(
         _HOURS.format(hour=dialect.hour_number("p.occurred_at"), moment=moment), [since, until]

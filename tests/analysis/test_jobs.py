@@ -10,7 +10,7 @@ import time_machine
 from jobs import tasks
 from jobs.schedule import SCHEDULE
 from jobs.worker import worker_settings
-from loyalty.analysis import runs
+from loyalty import clock
 from loyalty.models import AnalysisRun, AnalysisRunKind, MemberBehaviour
 from loyalty.settings import Settings
 from tests.analysis.conftest import Club
@@ -18,7 +18,7 @@ from tests.analysis.conftest import Club
 
 async def test_the_jobs_run_full_then_incremental(club: Club) -> None:
     assert await tasks.refresh_member_analysis({}) == {"members": 4}  # no run yet: full
-    with time_machine.travel(datetime.now(UTC) + runs.MARGIN * 2, tick=True):
+    with time_machine.travel(datetime.now(UTC) + clock.COMMIT_LAG * 2, tick=True):
         # The club's purchases were recorded within the margin before the last run began:
         # those members are done again (Mina has none); after that, no one.
         assert await tasks.refresh_member_analysis({}) == {"members": 3}

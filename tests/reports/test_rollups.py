@@ -125,7 +125,8 @@ async def test_a_refresh_run_twice_changes_nothing(club: Club) -> None:
     )
     assert (await rollups.refresh()).full
     filled = await _rolled()
-    # Today's purchase is within MARGIN of the last run: its day is summed again, the same.
+    # Today's purchase is within clock.COMMIT_LAG of the last run: its day is summed again,
+    # the same.
     assert await tasks.refresh_report_rollups({}) == {"days": 1, "full": False}
     assert await _rolled() == filled == await _raw()
 
