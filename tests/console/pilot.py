@@ -12,6 +12,7 @@ from textual.pilot import Pilot
 if TYPE_CHECKING:
     from textual.widgets import Input
 
+from console.widgets import Status
 from tests.factories import PASSWORD
 
 WAIT_SECONDS = 30  # a loaded machine (CI) is slow; a working one takes well under a second
@@ -26,7 +27,10 @@ async def until(pilot: Pilot, condition: Callable[[], bool]) -> None:
     except TimeoutError:
         app = pilot.app
         told = [n.message for n in app._notifications]
-        raise AssertionError(f"still waiting on {app.screen!r}; notifications: {told}") from None
+        status = [str(line.content) for line in app.screen.query(Status)]
+        raise AssertionError(
+            f"still waiting on {app.screen!r}; status: {status}; notifications: {told}"
+        ) from None
 
 
 async def type_text(pilot: Pilot, text: str) -> None:
