@@ -18,6 +18,9 @@ from contextlib import closing
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from tortoise.backends.base.config_generator import expand_db_url
+from tortoise.exceptions import ConfigurationError
+
 # A file is a backup of this club's database when it has the migrations' table.
 _MIGRATIONS_TABLE = "tortoise_migrations"
 
@@ -26,19 +29,30 @@ class BackupFailed(Exception):
     """The backup or restore could not be made; the message says why and what to do."""
 
 
+def _engine(database_url: str) -> str:
+    """The URL's database as tortoise reads it: `sqlite` or `postgres` (any of tortoise's
+    PostgreSQL schemes: postgres, postgresql, asyncpg, psycopg)."""
+    try:
+        engine = expand_db_url(database_url)["engine"]
+    except ConfigurationError as exc:
+        raise BackupFailed(f"the database URL is not one tortoise reads: {exc}") from None
+    if engine == "tortoise.backends.sqlite":
+        return "sqlite"
+    if engine in ("tortoise.backends.asyncpg", "tortoise.backends.psycopg"):
+        return "postgres"
+    raise BackupFailed(f"backups are made of SQLite and PostgreSQL databases, not {engine}")
+
+
 def _sqlite_path(database_url: str) -> Path:
-    path = database_url.removeprefix("sqlite://").split("?", 1)[0]
+    path = expand_db_url(database_url)["credentials"]["file_path"]
     if not path or path == ":memory:":
         raise BackupFailed("an in-memory database has nothing to back up")
     return Path(path)
 
 
-def _is_postgres(database_url: str) -> bool:
-    return database_url.startswith(("postgres://", "postgresql://"))
-
-
 def _libpq_url(database_url: str) -> str:
-    """The URL as libpq reads it: tortoise's pool options (?minsize=…) are not libpq's."""
+    """The URL as libpq reads it: tortoise's scheme and pool options (?minsize=…) are not
+    libpq's."""
     parts = urlsplit(database_url)
     return urlunsplit(("postgresql", parts.netloc, parts.path, "", ""))
 
@@ -78,7 +92,7 @@ def _copy_sqlite(source: Path, target: Path) -> None:
 
 def backup(database_url: str, file: Path) -> None:
     """Write a backup of the database to `file` (replacing it)."""
-    if _is_postgres(database_url):
+    if _engine(database_url) == "postgres":
         _run([_tool("pg_dump"), "--format=custom", f"--file={file}", _libpq_url(database_url)])
         return
     source = _sqlite_path(database_url)
@@ -90,7 +104,7 @@ def backup(database_url: str, file: Path) -> None:
 
 def restore(database_url: str, file: Path) -> None:
     """Replace the database's contents with the backup in `file`."""
-    if _is_postgres(database_url):
+    if _engine(database_url) == "postgres":
         if not file.is_file():
             raise BackupFailed(f"{file} does not exist")
         _run(

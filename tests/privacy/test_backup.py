@@ -48,6 +48,14 @@ def loyalty(command: str, file: Path, url: str) -> subprocess.CompletedProcess[s
     )
 
 
+def as_tortoise_writes_it(url: str) -> str:
+    """The same database in another of tortoise's spellings, with its options: a backup reads
+    the URL the way the server does."""
+    if url.startswith("sqlite"):
+        return f"{url}?journal_mode=WAL"
+    return url.replace("postgres://", "asyncpg://", 1) + "?minsize=1&maxsize=2"
+
+
 async def _another_database(orm: str, tmp_path: Path) -> tuple[str, str | None]:
     if is_postgres():
         url, name = await _create_postgres_database(orm)
@@ -63,7 +71,7 @@ async def test_a_round_trip_keeps_the_ledger(orm: str, tmp_path: Path) -> None:
     assert before["postings"] and before["transactions"]
 
     file = tmp_path / "club.backup"
-    made = loyalty("backup", file, orm)
+    made = loyalty("backup", file, as_tortoise_writes_it(orm))
     assert made.returncode == 0, made.stderr
     await f.give(member.id, Purse.POINTS, 5)  # after the backup: not in it
 
@@ -92,3 +100,17 @@ def test_missing_postgres_tools_are_named(tmp_path: Path, monkeypatch: pytest.Mo
     monkeypatch.setenv("PATH", str(tmp_path))  # no pg_dump on this PATH
     with pytest.raises(backup.BackupFailed, match="pg_dump was not found: install"):
         backup.backup("postgres://postgres@127.0.0.1:5432/club", tmp_path / "x")
+
+
+@pytest.mark.parametrize(
+    ("url", "why"),
+    [
+        ("mysql://root@127.0.0.1/club", "SQLite and PostgreSQL databases, not"),
+        ("gopher://club", "not one tortoise reads: Unknown DB scheme: gopher"),
+        ("sqlite://:memory:", "an in-memory database has nothing to back up"),
+    ],
+)
+def test_a_database_that_cannot_be_backed_up_is_named(tmp_path: Path, url: str, why: str) -> None:
+    with pytest.raises(backup.BackupFailed, match=why):
+        backup.backup(url, tmp_path / "x")
+    assert not (tmp_path / "x").exists()
