@@ -42,7 +42,7 @@ class Shop:
             amount=2_500_000,
             receipt_number=f.key()[:12],
             idempotency_key=f.key(),
-            occurred_at=at(on, 10),
+            occurred_at=min(at(on, 10), datetime.now(UTC)),  # today's, before 10: now
             items=[LineItem(sku="OIL-5W30", amount=2_500_000, category=category)],
         )
         return result.purchase.id
