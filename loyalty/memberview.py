@@ -30,7 +30,7 @@ from loyalty.models import (
     TierChange,
 )
 from loyalty.programme.coupons import paged
-from loyalty.programme.explain import Text
+from loyalty.programme.explain import Text, name_of
 from loyalty.surveys.definitions import questions_of
 from loyalty.surveys.results import labels
 
@@ -59,6 +59,10 @@ class AnsweredSurvey:
     # With its survey fetched.
     response: SurveyResponse
     answers: list[GivenAnswer]
+
+    @property
+    def survey_name(self) -> Text:
+        return name_of(self.response.survey)
 
 
 async def member_for(actor: Actor, member_id: int) -> Member:

@@ -119,10 +119,9 @@ class AnsweredSurvey:
 
     @classmethod
     def from_domain(cls, a: memberview.AnsweredSurvey, language: str) -> AnsweredSurvey:
-        survey = a.response.survey
         return cls(
             id=strawberry.ID(str(a.response.id)),
-            survey_name=(survey.name_fa or survey.name) if language == "fa" else survey.name,
+            survey_name=a.survey_name.pick(language),
             answered_at=a.response.answered_at,
             comment=a.response.comment,
             answers=EarlierCallAnswer.all_of(a.answers, language),

@@ -23,7 +23,7 @@ from loyalty.models import (
 )
 from loyalty.programme import offers, snapshot, tiers
 from loyalty.programme import standing as standings
-from loyalty.programme.explain import Text
+from loyalty.programme.explain import Text, name_of
 from loyalty.programme.offers import MemberOffer
 
 # How many of each the card shows, newest first.
@@ -64,7 +64,7 @@ async def _tier_and_offers(
         offers.for_member_now(programme, standing, points, at),
     )
     tier = progress.tier
-    return (Text(tier.name, tier.name_fa or tier.name) if tier else None), found
+    return (name_of(tier) if tier else None), found
 
 
 async def card(actor: Actor, call_id: int, at: datetime | None = None) -> CallCard:

@@ -7,10 +7,11 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from loyalty.journeys import definitions, sending, templates
+from loyalty.journeys import definitions, sending
 from loyalty.journeys.definitions import TierUpgraded
 from loyalty.journeys.occasions import Occasion
 from loyalty.models import Journey, JourneyKind, Tier
+from loyalty.programme.explain import name_of
 
 
 async def welcome(payload: Mapping[str, Any]) -> int:
@@ -35,9 +36,7 @@ async def tier_upgraded(payload: Mapping[str, Any]) -> int:
         assert isinstance(options, TierUpgraded)
         if options.tier_ids and tier_id not in options.tier_ids:
             continue
-        occasion = Occasion(
-            member_id, f"tier:{payload['change_id']}", {"tier": templates.tier_name(tier)}
-        )
+        occasion = Occasion(member_id, f"tier:{payload['change_id']}", {"tier": name_of(tier)})
         total += await sending.send_all(journey, [occasion], datetime.now(UTC))
     return total.sent
 

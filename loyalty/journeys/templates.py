@@ -9,7 +9,7 @@ from loyalty import clock, ledger
 from loyalty.messaging.templates import placeholders, render
 from loyalty.models import Journey, Member, MemberStanding
 from loyalty.programme import snapshot
-from loyalty.programme.explain import Text, fa_number
+from loyalty.programme.explain import Text, fa_number, name_of
 
 # For a member who gave no name: «دوست عزیز», "Dear friend".
 FRIEND = Text("friend", "دوست")
@@ -26,11 +26,6 @@ def date_text(value: date) -> Text:
     year, month, day_ = clock.year_month_day(value)
     shown = f"{year:04d}-{month:02d}-{day_:02d}"
     return Text(shown, fa_number(shown.replace("-", "/")))
-
-
-def tier_name(tier: object) -> Text:
-    name: str = tier.name  # type: ignore[attr-defined]
-    return Text(name, tier.name_fa or name)  # type: ignore[attr-defined]
 
 
 async def words(
@@ -56,4 +51,4 @@ async def words(
 async def _tier(member_id: int) -> Value:
     tier_ids = await MemberStanding.filter(member_id=member_id).values_list("tier_id", flat=True)
     tier = (await snapshot.current()).tier(tier_ids[0] if tier_ids else None)
-    return tier_name(tier) if tier is not None else ""
+    return name_of(tier) if tier is not None else ""

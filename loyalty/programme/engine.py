@@ -200,7 +200,7 @@ def _percent_of(amount: int, basis_points: int, cap: int | None) -> int:
 
 
 def tier_names(programme: Programme) -> dict[int, Text]:
-    return {t.id: Text(t.name, t.name_fa or t.name) for t in programme.tiers}
+    return {t.id: explain.name_of(t) for t in programme.tiers}
 
 
 def evaluate(programme: Programme, basket: Basket, facts: Facts) -> Outcome:

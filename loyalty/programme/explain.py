@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from loyalty import clock
 from loyalty.programme.definitions import (
@@ -30,6 +31,18 @@ class Text:
 
     def pick(self, language: str) -> str:
         return self.fa if language == "fa" else self.en
+
+
+class Named(Protocol):
+    """A tier, survey or stamp card: named in English, and in Persian where it was given."""
+
+    name: str
+    name_fa: str
+
+
+def name_of(thing: Named) -> Text:
+    """Its name in both languages; the Persian falls back to the English."""
+    return Text(thing.name, thing.name_fa or thing.name)
 
 
 def fa_number(value: int | float | str) -> str:

@@ -90,7 +90,7 @@ async def describe(language: str, at: datetime | None = None) -> list[Section]:
     if programme.tiers:
         ladder = [
             explain.tier(
-                Text(t.name, t.name_fa or t.name),
+                explain.name_of(t),
                 t.threshold,
                 t.points_multiplier_percent,
                 tier_policy,

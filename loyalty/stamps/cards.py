@@ -206,10 +206,6 @@ def in_force(card: StampCard, at: datetime, branch_id: int | None = None) -> boo
     return branch_id is None or not card.branch_ids or branch_id in card.branch_ids
 
 
-def name_of(card: StampCard) -> Text:
-    return Text(card.name, card.name_fa or card.name)
-
-
 def describe(card: StampCard, reward: Reward) -> Text:
     """What earns a stamp, how many fill the card and what a full card gives."""
     if card.unit is StampUnit.ITEM:

@@ -187,7 +187,7 @@ async def _fill(card: StampCard, purchase: Purchase, full: int, now: datetime) -
 
 
 def _progress(card: StampCard, stamps: int) -> Text:
-    name = cards.name_of(card)
+    name = explain.name_of(card)
     needed = card.stamps_needed
     text = Text(
         f"Stamp card {name.en}: {max(stamps, 0)}/{needed}",
@@ -202,7 +202,7 @@ def _progress(card: StampCard, stamps: int) -> Text:
 
 
 def _filled(card: StampCard, full: int, gift: Text) -> Text:
-    name = cards.name_of(card)
+    name = explain.name_of(card)
     if full == 1:
         return Text(
             f"Stamp card {name.en} complete: a voucher for {gift.en} issued",

@@ -28,7 +28,7 @@ from loyalty.models import (
 )
 from loyalty.programme import events, snapshot, standing
 from loyalty.programme.engine import POINTS, Line
-from loyalty.programme.explain import Text
+from loyalty.programme.explain import Text, name_of
 from loyalty.surveys.definitions import MAX_RATING, Question, questions_of
 from loyalty.surveys.offers import invitation_of, own_member, refusal
 
@@ -126,7 +126,7 @@ def checked(questions: list[Question], given: list[Given]) -> list[Answer]:
 
 
 def points_line(survey: Survey) -> Line:
-    name = Text(survey.name, survey.name_fa or survey.name)
+    name = name_of(survey)
     return Line(
         "survey", POINTS, survey.points, Text("Survey answered: ", "پاسخ به نظرسنجی: ") + name
     )
