@@ -8,6 +8,7 @@ from strawberry.types import Info
 
 from loyalty import models as m
 from loyalty.errors import InvalidInput
+from loyalty.programme import explain
 from loyalty.stamps import cards, progress
 from loyalty.stamps.cards import StampCardSpec
 from schema.context import Context
@@ -73,7 +74,7 @@ class StampCard:
 
     @strawberry.field(description="Name in the viewer's language.")
     async def name(self, info: Info[Context, None]) -> str:
-        return await in_language(info, cards.name_of(self.row))
+        return await in_language(info, explain.name_of(self.row))
 
     @strawberry.field(description="What earns a stamp and what a full card gives, in words.")
     async def summary(self, info: Info[Context, None]) -> str:
