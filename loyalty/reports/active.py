@@ -92,7 +92,6 @@ WHERE branch_id = ? AND day >= ? AND day <= ? AND previous_day < ?
 async def members_who_bought(scope: Scope) -> int:
     """Members with a purchase in the period (at the scope's branch, when it has one), from
     the roll-up: refresh it first."""
-    first = dialect.day_number_of(scope.period.first)
-    last = dialect.day_number_of(scope.period.last)
+    first, last = scope.period.day_numbers
     [row] = await sql.fetch(_COUNT, [scope.branch_id or CLUB, first, last, first])
     return int(row["n"])

@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 import jdatetime
 
 from loyalty import clock
+from loyalty.analysis import dialect
 from loyalty.calendars import CalendarDate, written
 from loyalty.errors import InvalidInput
 from loyalty.models import Calendar
@@ -54,6 +55,11 @@ class Period:
     def until(self) -> datetime:
         """The first moment after the period."""
         return clock.midnight(self.last + timedelta(days=1))
+
+    @property
+    def day_numbers(self) -> tuple[int, int]:
+        """The first and the last day as the roll-ups number them."""
+        return dialect.day_number_of(self.first), dialect.day_number_of(self.last)
 
     @property
     def days(self) -> list[date]:

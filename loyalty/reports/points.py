@@ -119,7 +119,7 @@ async def points_and_credit(actor: Actor, scope: Scope) -> PointsReport:
     actor.require_staff(Role.MANAGER)
     await rollups.refresh(rollups.REPORT_BUDGET)
     period = scope.period
-    params: list = [dialect.day_number_of(period.first), dialect.day_number_of(period.last)]
+    params: list = [*period.day_numbers]
     branch = scope.branch_filter("branch_id", params)
     moved = {
         r["code"]: int(r["amount"]) for r in await sql.fetch(_MOVED.format(branch=branch), params)

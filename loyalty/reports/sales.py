@@ -172,7 +172,7 @@ async def sales(actor: Actor, scope: Scope) -> SalesReport:
     for row in await sql.fetch(_BY_BRANCH.format(branch=branch), params):
         by_branch[row["branch_id"]].add(*_figures(row))
     names = {b.id: b.name for b in await Branch.filter(id__in=list(by_branch))}
-    day_params: list = [dialect.day_number_of(period.first), dialect.day_number_of(period.last)]
+    day_params: list = [*period.day_numbers]
     items = await sql.fetch(
         _BY_ITEM.format(branch=scope.branch_filter("branch_id", day_params)), day_params
     )
