@@ -53,8 +53,3 @@ def normalise_phone(raw: str, region: str = DEFAULT_REGION) -> str:
             f"{raw!r} is not a valid mobile number", field="phone", code=ErrorCode.INVALID_PHONE
         )
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-
-
-def mask_phone(e164: str) -> str:
-    """+989121234567 → +98912***4567: enough to recognise, not enough to dial."""
-    return e164[:6] + "*" * max(len(e164) - 10, 0) + e164[-4:] if len(e164) > 10 else e164

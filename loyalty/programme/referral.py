@@ -36,7 +36,7 @@ from loyalty.models import (
     Referral,
     ReferralStatus,
 )
-from loyalty.phones import mask_phone
+from loyalty.privacy.masking import masked
 from loyalty.programme import events, standing
 
 QUALIFYING_PURCHASE = 2
@@ -126,7 +126,7 @@ async def invited(
         [
             Invited(
                 id=r.id,
-                friend=f"{r.referee.first_name} {mask_phone(r.referee.phone)}".strip(),
+                friend=f"{r.referee.first_name} {masked(r.referee.phone)}".strip(),
                 status=r.status,
                 joined_at=r.created_at,
                 decided_at=r.decided_at,

@@ -6,7 +6,7 @@ from loyalty import members
 from loyalty.actors import SYSTEM
 from loyalty.errors import ErrorCode, InvalidInput
 from loyalty.models import Member
-from loyalty.phones import mask_phone, normalise_phone
+from loyalty.phones import normalise_phone
 
 SARA = "+989121234567"
 
@@ -110,23 +110,3 @@ async def test_every_form_of_one_number_is_one_member() -> None:
     assert await Member.all().count() == 1
     found = await members.find(SYSTEM, phone="+989121234567")
     assert found.id == first.id
-
-
-MASKED = {
-    "+989121234567": "+98912***4567",
-    "+14155552671": "+14155**2671",
-    "+4915112345678": "+49151****5678",
-    "+971501234567": "+97150***4567",
-}
-
-
-def test_mask_phone_hides_the_middle() -> None:
-    assert {e164: mask_phone(e164) for e164 in MASKED} == MASKED
-    for e164, masked in MASKED.items():
-        assert len(masked) == len(e164)
-        assert set(masked[6:-4]) == {"*"}
-
-
-def test_mask_phone_leaves_what_is_too_short_to_mask() -> None:
-    assert mask_phone("+9812345") == "+9812345"
-    assert mask_phone("") == ""
