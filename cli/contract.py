@@ -62,6 +62,8 @@ TOKEN = "<token>"  # a random value the server made: tokens, codes, committed se
 RANDOM_FIELDS = frozenset(
     {"accessToken", "refreshToken", "referralCode", "referral_code", "seedHash"}
 )
+HASH = "<hash>"  # a digest of a request, which holds its moment (the data export shows it)
+HASHED_FIELDS = frozenset({"request_hash"})
 # A voucher's `code` when the server drew it (error codes are `code` too, and stay).
 _DRAWN_CODE = re.compile(f"[{coupons.CODE_ALPHABET}]{{{coupons.CODE_LENGTH}}}")
 _MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?([+-]\d{2}:\d{2}|Z)")
@@ -115,6 +117,8 @@ def normalise(value: Any, key: str | None = None) -> Any:
     if isinstance(value, str):
         if key in RANDOM_FIELDS or (key == "code" and _DRAWN_CODE.fullmatch(value)):
             return TOKEN
+        if key in HASHED_FIELDS:
+            return HASH
         if _MOMENT.fullmatch(value):
             return DATETIME
         if _DATE.fullmatch(value):

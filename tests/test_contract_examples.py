@@ -83,6 +83,7 @@ def test_placeholders_replace_only_what_changes_between_runs() -> None:
         "reason": "1 point for every 10,000 Toman paid",
         "code": "NOT_FOUND",
         "voucher": {"code": "K7M2Q9XA4TPB", "status": "ACTIVE"},
+        "transaction": {"request_hash": "b11fba3349e9a2bc", "idempotency_key": "#purchase:1"},
     }
     assert contract.normalise(response) == {
         "tokens": {
@@ -97,4 +98,5 @@ def test_placeholders_replace_only_what_changes_between_runs() -> None:
         "reason": "1 point for every 10,000 Toman paid",
         "code": "NOT_FOUND",
         "voucher": {"code": "<token>", "status": "ACTIVE"},
+        "transaction": {"request_hash": "<hash>", "idempotency_key": "#purchase:1"},
     }
