@@ -5,6 +5,9 @@ Every table with a column naming the member is included whole, found from the mo
 themselves, so a table added later is exported without a change here; with the rows that hang
 off those (postings of the member's accounts, items of their purchases, answers of their
 surveys, follow-ups of their complaints). Left out: password and token hashes, one-time codes.
+The staff's actions on the member and on those rows come from the audit log: when, by which
+role, what, through which client; not which staff member nor from which address (the staff's
+own data: a manager finds them in the log).
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from tortoise.expressions import Q
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
@@ -20,6 +24,7 @@ from loyalty.actors import Actor, ActorKind
 from loyalty.errors import NotFound, PermissionDenied
 from loyalty.models import Account as AccountModel
 from loyalty.models import (
+    AuditEntry,
     Complaint,
     ComplaintFollowUp,
     Member,
@@ -41,6 +46,17 @@ _CHILDREN: tuple[tuple[type[Model], str, type[Model]], ...] = (
     (ComplaintFollowUp, "complaint_id", Complaint),
 )
 
+# The audit log's kinds of row that are the member's: where the export holds them, and which
+# column the log names them by.
+_AUDITED_ROWS = {
+    "purchase": ("purchase", "id"),
+    "transaction": ("journal_transaction", "id"),
+    "card": ("card", "card_number"),
+    "happy_call": ("happy_call", "id"),
+    "complaint": ("complaint", "id"),
+}
+_AUDIT_COLUMNS = ("at", "role", "action", "entity", "entity_id", "request", "client")
+
 
 def member_columns(model: type[Model]) -> list[str]:
     """The model's columns that name a member (`member_id`, `referrer_id`…)."""
@@ -54,6 +70,15 @@ def member_columns(model: type[Model]) -> list[str]:
 
 async def _in_order(query: QuerySet) -> list[dict]:
     return await query.order_by(query.model._meta.pk_attr).values()
+
+
+async def _audit_trail(member_id: int, tables: dict[str, list[dict]]) -> list[dict]:
+    about = Q(entity="member", entity_id=str(member_id))
+    for entity, (table, column) in _AUDITED_ROWS.items():
+        ids = [str(row[column]) for row in tables.get(table, [])]
+        if ids:
+            about |= Q(entity=entity, entity_id__in=ids)
+    return await AuditEntry.filter(about).order_by("id").values(*_AUDIT_COLUMNS)
 
 
 def require_subject_or_manager(actor: Actor, member_id: int) -> None:
@@ -98,5 +123,6 @@ async def export(actor: Actor, member_id: int) -> dict[str, Any]:
             "member": profile[0],
             "balances": {"points": balances.points, "credit": balances.credit},
             "tables": tables,
+            "audit_trail": await _audit_trail(member_id, tables),
         }
     )

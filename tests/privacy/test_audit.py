@@ -10,7 +10,9 @@ from typing import Any
 import pytest
 from tortoise import connections
 
+from loyalty.actors import Actor
 from loyalty.models import AuditEntry, Role
+from loyalty.privacy import export
 from loyalty.settings import get_settings
 from schema import Mutation, build_schema
 from schema.audit import AUDITED, NOT_AUDITED, AuditExtension
@@ -265,3 +267,41 @@ async def test_postgres_refuses_to_change_or_delete_an_entry(api: Api) -> None:
         with pytest.raises(Exception, match="append-only"):
             await conn.execute_script(sql)
     assert await AuditEntry.all().count() == 1
+
+
+PURCHASE = (
+    "mutation($input: RecordPurchaseInput!) { recordPurchase(input: $input) { __typename"
+    " ... on PurchaseRecorded { purchase { id } } } }"
+)
+
+
+async def test_the_member_s_export_holds_what_staff_did_to_them_and_not_who(api: Api) -> None:
+    shop = await f.branch()
+    cashier = await api.staff_token(Role.CASHIER, shop.id)
+    manager = await api.staff_token(Role.MANAGER)
+    query, variables, member_id = await _top_up(api)
+    await send(api, query, variables, cashier)
+    bought = {
+        "branchId": str(shop.id),
+        "memberId": member_id,
+        "amount": 250_000,
+        "receiptNumber": "R-7",
+        "idempotencyKey": f.key(),
+    }
+    data = await send(api, PURCHASE, {"input": bought}, cashier)
+    purchase_id = data["recordPurchase"]["purchase"]["id"]
+    query, variables, _ = await _adjust(api)  # another member's: not in this export
+    await send(api, query, variables, manager)
+
+    data = await export.export(Actor.member(int(member_id)), int(member_id))
+    trail = data["audit_trail"]
+    assert [(e["action"], e["entity"], e["entity_id"], e["role"]) for e in trail] == [
+        ("topUpCredit", "member", member_id, "cashier"),
+        ("recordPurchase", "purchase", purchase_id, "cashier"),
+    ]
+    assert all(e["client"] == "console" and e["at"] for e in trail)
+    assert {"staff_id", "ip"}.isdisjoint(trail[0])  # the staff's own data
+
+    await export.export(await f.manager(), int(member_id))  # on the member's request: logged
+    again = await export.export(Actor.member(int(member_id)), int(member_id))
+    assert [e["action"] for e in again["audit_trail"]][-1] == "exportMemberData"
