@@ -21,8 +21,8 @@ from tortoise.transactions import in_transaction
 
 from loyalty import history
 from loyalty.actors import Actor, ActorKind
+from loyalty.history import paged
 from loyalty.models import AuditEntry, Role
-from loyalty.programme.coupons import paged
 
 R = TypeVar("R")
 

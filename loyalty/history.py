@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Generic, TypeVar
 
+from tortoise.queryset import QuerySet
+
 from loyalty.models import JournalTransaction, Purchase, TransactionKind
 from loyalty.programme.engine import Line
 
@@ -37,6 +39,15 @@ class Page(Generic[T]):
 
 def page_size(first: int) -> int:
     return max(1, min(first, MAX_PAGE))
+
+
+async def paged(query: QuerySet, first: int, before_id: int | None) -> Page:
+    """Newest first, keyset by id."""
+    size = page_size(first)
+    if before_id is not None:
+        query = query.filter(id__lt=before_id)
+    rows = await query.order_by("-id").limit(size + 1)
+    return Page(rows[:size], len(rows) > size)
 
 
 def entry_of(txn: JournalTransaction) -> HistoryEntry:

@@ -12,7 +12,7 @@ from datetime import datetime
 from loyalty import members
 from loyalty.actors import Actor
 from loyalty.happycalls.complaints import DETAILS
-from loyalty.history import Page
+from loyalty.history import Page, paged
 from loyalty.models import (
     CampaignRecipient,
     Card,
@@ -29,7 +29,6 @@ from loyalty.models import (
     SurveyResponse,
     TierChange,
 )
-from loyalty.programme.coupons import paged
 from loyalty.programme.explain import Text, name_of
 from loyalty.surveys.definitions import questions_of
 from loyalty.surveys.results import labels

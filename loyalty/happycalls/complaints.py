@@ -12,7 +12,7 @@ from loyalty import validation
 from loyalty.actors import Actor
 from loyalty.errors import Conflict, InvalidInput, NotFound
 from loyalty.happycalls import WORKERS, queue
-from loyalty.history import Page
+from loyalty.history import Page, paged
 from loyalty.idempotency import check_key, request_hash, run_once
 from loyalty.models import (
     Complaint,
@@ -21,7 +21,6 @@ from loyalty.models import (
     ComplaintStatus,
     Survey,
 )
-from loyalty.programme.coupons import paged
 from loyalty.surveys.definitions import questions_of
 
 MAX_NOTE = 1000

@@ -13,10 +13,9 @@ from pydantic.alias_generators import to_camel
 from loyalty.actors import Actor
 from loyalty.errors import InvalidInput, NotFound
 from loyalty.happycalls import SUPERVISORS
-from loyalty.history import Page
+from loyalty.history import Page, paged
 from loyalty.models import Branch, HappyCallRule, HappyCallTrigger, Role, Survey, SurveyChannel
 from loyalty.programme import audit
-from loyalty.programme.coupons import paged
 from loyalty.surveys.definitions import MAX_RATING
 from loyalty.validation import MAX_RIAL, refusal
 

@@ -11,7 +11,7 @@ from tortoise.transactions import in_transaction
 from loyalty import validation
 from loyalty.actors import Actor
 from loyalty.errors import InvalidInput, NotFound
-from loyalty.history import Page
+from loyalty.history import Page, paged
 from loyalty.journeys import definitions
 from loyalty.models import (
     Coupon,
@@ -27,7 +27,6 @@ from loyalty.models import (
     Tier,
 )
 from loyalty.programme import audit
-from loyalty.programme.coupons import paged
 
 ENTITY = "journey"
 MAX_VOUCHER_DAYS = 365

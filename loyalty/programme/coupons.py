@@ -17,13 +17,12 @@ from typing import Protocol
 
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
-from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from loyalty import validation
 from loyalty.actors import Actor
 from loyalty.errors import DomainError, ErrorCode, InvalidInput, NotFound, RateLimited
-from loyalty.history import Page
+from loyalty.history import Page, page_size, paged
 from loyalty.models import (
     BenefitKind,
     CodeGuess,
@@ -312,22 +311,6 @@ async def issue_voucher(coupon_id: int, member_id: int, expires_at: datetime) ->
     return await CouponCode.create(
         coupon_id=coupon_id, code=new_code(), member_id=member_id, expires_at=expires_at
     )
-
-
-def page(rows: list, size: int) -> Page:
-    return Page(rows[:size], len(rows) > size)
-
-
-def page_size(first: int) -> int:
-    return max(1, min(first, 100))
-
-
-async def paged(query: QuerySet, first: int, before_id: int | None) -> Page:
-    """Newest first, keyset by id."""
-    size = page_size(first)
-    if before_id is not None:
-        query = query.filter(id__lt=before_id)
-    return page(await query.order_by("-id").limit(size + 1), size)
 
 
 async def listed(

@@ -7,7 +7,7 @@ row that counts them, so a year's count sums at most days × days rows, not a DI
 millions of purchases.
 
 A day's rows depend on the days before it, so a purchase recorded late also changes the row of
-the member's next day after it (`FOLLOWING_DAYS`); `loyalty.reports.rollups` rewrites both.
+the member's next day after it (`following_days_sql`); `loyalty.reports.rollups` rewrites both.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ def rewrite_sql() -> str:
     return f"""
     WITH visits AS ({visits}),
     anywhere AS (
-        SELECT member_id, 0 AS branch_id, day, MIN(first_at) AS first_at
+        SELECT member_id, day, MIN(first_at) AS first_at
         FROM visits GROUP BY member_id, day
     )
     INSERT INTO active_day (day, branch_id, previous_day, members)

@@ -15,7 +15,7 @@ from datetime import datetime
 from loyalty import validation
 from loyalty.actors import Actor
 from loyalty.errors import InvalidInput, NotFound
-from loyalty.history import Page
+from loyalty.history import Page, paged
 from loyalty.models import Branch, Reward, Role, StampCard, StampUnit
 from loyalty.programme import audit, coupons, explain
 from loyalty.programme.coupons import Benefit
@@ -190,7 +190,7 @@ async def listed(
     """The cards, newest first, with their rewards (managers)."""
     actor.require_staff(Role.MANAGER)
     query = StampCard.all() if include_inactive else StampCard.filter(active=True)
-    page = await coupons.paged(query, first, before_id)
+    page = await paged(query, first, before_id)
     await StampCard.fetch_for_list(page.items, "reward")
     return page
 

@@ -8,9 +8,8 @@ from datetime import UTC, datetime
 
 from tortoise.expressions import Q
 
-from loyalty.history import Page
+from loyalty.history import Page, paged
 from loyalty.models import StampCard, StampEvent, StampProgress
-from loyalty.programme import coupons
 from loyalty.stamps import cards
 
 
@@ -55,6 +54,4 @@ async def events(
     member_id: int, card_id: int, *, first: int = 20, before_id: int | None = None
 ) -> Page[StampEvent]:
     """The member's stamp events on one card, newest first."""
-    return await coupons.paged(
-        StampEvent.filter(member_id=member_id, card_id=card_id), first, before_id
-    )
+    return await paged(StampEvent.filter(member_id=member_id, card_id=card_id), first, before_id)
